@@ -1,0 +1,301 @@
+/**
+ * The agent as a state machine. This file is the definition only: it does no I/O.
+ * Model calls and safety come in as actors, provided by the run service (lib/agent/run-service.ts)
+ * and swapped for fakes in tests with `agentMachine.provide(...)`.
+ */
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import {
+  ModeSchema,
+  type ErrorInfo,
+  type Mode,
+  type ResponseStep,
+  type StepName,
+  type StepStatus,
+} from '@/lib/contract';
+import { AppError } from '@/lib/errors';
+
+export type ChatTurn = { role: 'user' | 'assistant'; content: string };
+
+export type SafetyVerdict = { safe: boolean; reason?: string };
+
+export type ReportedStep = Exclude<StepName, 'prompt'>;
+
+export type TurnOutcome =
+  | { status: 'complete' }
+  | { status: 'interrupted' }
+  | { status: 'error'; error: ErrorInfo };
+
+export type AgentContext = {
+  history: ChatTurn[];
+  prompt: string;
+  safety: SafetyVerdict | null;
+  mode: Mode | null;
+  responseStep: ResponseStep | null;
+  response: string;
+  /** Status of each step of the current turn, so a failure or a cancel can close the ones still open. */
+  steps: Partial<Record<ReportedStep, StepStatus>>;
+  outcome: TurnOutcome | null;
+  turns: number;
+};
+
+export type AgentEvent =
+  | { type: 'user.prompt'; prompt: string }
+  | { type: 'response.delta'; delta: string }
+  | { type: 'cancel' };
+
+export type AgentEmitted =
+  | { type: 'step'; name: ReportedStep; status: StepStatus }
+  | { type: 'mode'; step: ResponseStep }
+  | { type: 'delta'; delta: string }
+  | { type: 'turn.ended'; outcome: TurnOutcome };
+
+export type AgentInput = { history?: ChatTurn[] };
+
+export type AnalysisInput = { prompt: string; history: ChatTurn[]; signal?: AbortSignal };
+
+/** What a response actor receives: it sends each delta to `parent` and resolves with the full text. */
+export type RespondInput = {
+  step: ResponseStep;
+  prompt: string;
+  history: ChatTurn[];
+  parent: { send: (event: { type: 'response.delta'; delta: string }) => void };
+};
+
+const notProvided = (name: string) =>
+  fromPromise<never, unknown>(async () => {
+    throw new Error(`The agent actor "${name}" was not provided; use agentMachine.provide().`);
+  });
+
+/** The router's answer is untrusted text: anything that is not one of the four modes asks for more. */
+export function toMode(raw: unknown): Mode {
+  const candidate =
+    raw && typeof raw === 'object' && 'mode' in raw ? (raw as { mode: unknown }).mode : raw;
+  const parsed = ModeSchema.safeParse(typeof candidate === 'string' ? candidate.trim() : candidate);
+  return parsed.success ? parsed.data : 'prompt_for_more';
+}
+
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof AppError) return error.toInfo();
+  return new AppError('internal_error').toInfo();
+}
+
+type EndTurnParams = { outcome: TurnOutcome; failedStep?: ReportedStep };
+
+const failTurn =
+  (step: ReportedStep) =>
+  ({ event }: { event: { error: unknown } }): EndTurnParams => ({
+    outcome: { status: 'error', error: toErrorInfo(event.error) },
+    failedStep: step,
+  });
+
+export const agentMachine = setup({
+  types: {
+    context: {} as AgentContext,
+    events: {} as AgentEvent,
+    emitted: {} as AgentEmitted,
+    input: {} as AgentInput,
+  },
+  actors: {
+    checkSafety: notProvided('checkSafety') as unknown as ReturnType<
+      typeof fromPromise<SafetyVerdict, AnalysisInput>
+    >,
+    decideMode: notProvided('decideMode') as unknown as ReturnType<typeof fromPromise<unknown, AnalysisInput>>,
+    respond: notProvided('respond') as unknown as ReturnType<typeof fromPromise<string, RespondInput>>,
+  },
+  guards: {
+    isUnsafe: ({ context }) => context.safety?.safe === false,
+    modeIs: ({ context }, params: { mode: Mode }) => context.mode === params.mode,
+  },
+  actions: {
+    acceptPrompt: assign(({ context, event }) => {
+      const prompt = event.type === 'user.prompt' ? event.prompt : '';
+      return {
+        prompt,
+        history: [...context.history, { role: 'user' as const, content: prompt }],
+        safety: null,
+        mode: null,
+        responseStep: null,
+        response: '',
+        steps: {},
+        outcome: null,
+      };
+    }),
+    markStep: enqueueActions(({ enqueue, context }, params: { name: ReportedStep; status: StepStatus }) => {
+      enqueue.assign({ steps: { ...context.steps, [params.name]: params.status } });
+      enqueue.emit({ type: 'step', name: params.name, status: params.status });
+    }),
+    recordSafety: assign({
+      safety: (_, params: { verdict: SafetyVerdict }) => params.verdict,
+    }),
+    recordMode: assign({ mode: (_, params: { raw: unknown }) => toMode(params.raw) }),
+    beginResponse: enqueueActions(({ enqueue, context }, params: { step: ResponseStep }) => {
+      enqueue.assign({
+        responseStep: params.step,
+        response: '',
+        steps: { ...context.steps, [params.step]: 'started' },
+      });
+      enqueue.emit({ type: 'mode', step: params.step });
+      enqueue.emit({ type: 'step', name: params.step, status: 'started' });
+    }),
+    appendDelta: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'response.delta' || event.delta === '') return;
+      enqueue.assign({ response: context.response + event.delta });
+      enqueue.emit({ type: 'delta', delta: event.delta });
+    }),
+    /** Ends the turn: closes steps still open, keeps any text in the history, and reports the outcome. */
+    endTurn: enqueueActions(
+      ({ enqueue, context }, params: EndTurnParams) => {
+        const steps = { ...context.steps };
+        for (const [name, status] of Object.entries(steps) as [ReportedStep, StepStatus][]) {
+          if (status !== 'started') continue;
+          const closed: StepStatus = name === params.failedStep ? 'failed' : 'interrupted';
+          steps[name] = closed;
+          enqueue.emit({ type: 'step', name, status: closed });
+        }
+        const history =
+          context.response === ''
+            ? context.history
+            : [...context.history, { role: 'assistant' as const, content: context.response }];
+        enqueue.assign({ steps, history, outcome: params.outcome, turns: context.turns + 1 });
+        enqueue.emit({ type: 'turn.ended', outcome: params.outcome });
+      },
+    ),
+  },
+}).createMachine({
+  id: 'agent',
+  initial: 'prompt',
+  context: ({ input }) => ({
+    history: input.history ?? [],
+    prompt: '',
+    safety: null,
+    mode: null,
+    responseStep: null,
+    response: '',
+    steps: {},
+    outcome: null,
+    turns: 0,
+  }),
+  states: {
+    prompt: {
+      on: {
+        'user.prompt': { target: 'analyzing', actions: 'acceptPrompt' },
+      },
+    },
+    analyzing: {
+      type: 'parallel',
+      on: {
+        cancel: {
+          target: 'prompt',
+          actions: { type: 'endTurn', params: { outcome: { status: 'interrupted' } } },
+        },
+      },
+      states: {
+        check_safety: {
+          initial: 'running',
+          states: {
+            running: {
+              entry: { type: 'markStep', params: { name: 'check_safety', status: 'started' } },
+              invoke: {
+                src: 'checkSafety',
+                input: ({ context }) => ({ prompt: context.prompt, history: context.history }),
+                onDone: {
+                  target: 'done',
+                  actions: [
+                    { type: 'recordSafety', params: ({ event }) => ({ verdict: event.output }) },
+                    { type: 'markStep', params: { name: 'check_safety', status: 'completed' } },
+                  ],
+                },
+                onError: {
+                  target: '#agent.prompt',
+                  actions: {
+                    type: 'endTurn',
+                    params: failTurn('check_safety'),
+                  },
+                },
+              },
+            },
+            done: { type: 'final' },
+          },
+        },
+        decide_mode: {
+          initial: 'running',
+          states: {
+            running: {
+              entry: { type: 'markStep', params: { name: 'decide_mode', status: 'started' } },
+              invoke: {
+                src: 'decideMode',
+                input: ({ context }) => ({ prompt: context.prompt, history: context.history }),
+                onDone: {
+                  target: 'done',
+                  actions: [
+                    { type: 'recordMode', params: ({ event }) => ({ raw: event.output }) },
+                    { type: 'markStep', params: { name: 'decide_mode', status: 'completed' } },
+                  ],
+                },
+                onError: {
+                  target: '#agent.prompt',
+                  actions: {
+                    type: 'endTurn',
+                    params: failTurn('decide_mode'),
+                  },
+                },
+              },
+            },
+            done: { type: 'final' },
+          },
+        },
+      },
+      onDone: [
+        { guard: 'isUnsafe', target: 'unsafe_response' },
+        { guard: { type: 'modeIs', params: { mode: 'generate_code' } }, target: 'generate_code' },
+        { guard: { type: 'modeIs', params: { mode: 'generate_poem' } }, target: 'generate_poem' },
+        { guard: { type: 'modeIs', params: { mode: 'answer_question' } }, target: 'answer_question' },
+        { target: 'prompt_for_more' },
+      ],
+    },
+    answer_question: respondState('answer_question'),
+    generate_poem: respondState('generate_poem'),
+    generate_code: respondState('generate_code'),
+    prompt_for_more: respondState('prompt_for_more'),
+    unsafe_response: respondState('unsafe_response'),
+  },
+});
+
+/** Every response step has the same shape: stream from the `respond` actor, then rest in `prompt`. */
+function respondState(step: ResponseStep) {
+  return {
+    entry: { type: 'beginResponse', params: { step } },
+    invoke: {
+      src: 'respond',
+      input: ({ context, self }: { context: AgentContext; self: RespondInput['parent'] }) => ({
+        step,
+        prompt: context.prompt,
+        history: context.history,
+        parent: self,
+      }),
+      onDone: {
+        target: 'prompt',
+        actions: [
+          { type: 'markStep', params: { name: step, status: 'completed' } },
+          { type: 'endTurn', params: { outcome: { status: 'complete' } } },
+        ],
+      },
+      onError: {
+        target: 'prompt',
+        actions: {
+          type: 'endTurn',
+          params: failTurn(step),
+        },
+      },
+    },
+    on: {
+      'response.delta': { actions: 'appendDelta' },
+      cancel: {
+        target: 'prompt',
+        actions: { type: 'endTurn', params: { outcome: { status: 'interrupted' } } },
+      },
+    },
+  } as const;
+}
+
+export type AgentMachine = typeof agentMachine;

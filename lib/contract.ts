@@ -1,0 +1,137 @@
+/**
+ * The public contract of Sluice: request bodies, ChatItem, stream events and error bodies.
+ * Server and client both take their types from here, so the wire format has one definition.
+ */
+import { z } from 'zod';
+
+export const RESPONSE_STEPS = [
+  'answer_question',
+  'generate_poem',
+  'generate_code',
+  'prompt_for_more',
+  'unsafe_response',
+] as const;
+export const ResponseStepSchema = z.enum(RESPONSE_STEPS);
+export type ResponseStep = z.infer<typeof ResponseStepSchema>;
+
+/** The four modes the router may choose; `unsafe_response` is chosen by the safety check only. */
+export const MODES = ['answer_question', 'generate_poem', 'generate_code', 'prompt_for_more'] as const;
+export const ModeSchema = z.enum(MODES);
+export type Mode = z.infer<typeof ModeSchema>;
+
+export const STEP_NAMES = ['prompt', 'check_safety', 'decide_mode', ...RESPONSE_STEPS] as const;
+export const StepNameSchema = z.enum(STEP_NAMES);
+export type StepName = z.infer<typeof StepNameSchema>;
+
+export const StepStatusSchema = z.enum(['started', 'completed', 'failed', 'interrupted']);
+export type StepStatus = z.infer<typeof StepStatusSchema>;
+
+export const ChatItemStatusSchema = z.enum(['complete', 'interrupted', 'error']);
+export type ChatItemStatus = z.infer<typeof ChatItemStatusSchema>;
+
+export const ChatItemSchema = z.object({
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  type: z.enum(['text', 'code', 'error']),
+  mode: ResponseStepSchema.optional(),
+  status: ChatItemStatusSchema,
+  createdAt: z.string(),
+});
+export type ChatItem = z.infer<typeof ChatItemSchema>;
+
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_prompt',
+  'prompt_too_large',
+  'body_too_large',
+  'unsupported_media_type',
+  'not_found',
+  'method_not_allowed',
+  'run_in_progress',
+  'no_run',
+  'upstream_error',
+  'upstream_timeout',
+  'internal_error',
+] as const;
+export const ErrorCodeSchema = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorInfoSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+export const ErrorBodySchema = z.object({ error: ErrorInfoSchema });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Reported steps exclude `prompt`, the resting state. */
+export const ReportedStepSchema = StepNameSchema.exclude(['prompt']);
+
+export const StreamEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('chat_history'), value: z.array(ChatItemSchema) }),
+  z.object({
+    type: z.literal('step'),
+    value: z.object({ name: ReportedStepSchema, status: StepStatusSchema }),
+  }),
+  z.object({ type: z.literal('mode'), value: ResponseStepSchema }),
+  z.object({ type: z.literal('delta'), value: z.string() }),
+  z.object({ type: z.literal('done'), value: ChatItemSchema }),
+  z.object({ type: z.literal('error'), value: ErrorInfoSchema }),
+]);
+export type StreamEvent = z.infer<typeof StreamEventSchema>;
+export type StreamEventType = StreamEvent['type'];
+
+/** `toWellFormed` would silently repair a lone surrogate; a prompt with one is refused instead. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export const PostMessageBodySchema = z.object({
+  prompt: z
+    .string({ error: 'prompt must be a string' })
+    .refine((s) => s.trim().length > 0, 'prompt must not be blank')
+    .refine((s) => !LONE_SURROGATE.test(s), 'prompt must be valid Unicode'),
+});
+export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
+
+export const ConversationSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
+
+export const ConversationListSchema = z.object({ conversations: z.array(ConversationSummarySchema) });
+export const ConversationSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  messages: z.array(ChatItemSchema),
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+export const CreatedConversationSchema = z.object({ id: z.string() });
+
+export const HealthSchema = z.object({
+  status: z.literal('ok'),
+  provider: z.enum(['demo', 'openai']),
+  chatModel: z.string(),
+  routerModel: z.string(),
+  store: z.enum(['pglite', 'postgres']),
+});
+export type Health = z.infer<typeof HealthSchema>;
+
+/** A conversation's title is its first prompt, cut to 60 characters at a word boundary. */
+export function titleFromPrompt(prompt: string, max = 60): string {
+  const flat = prompt.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max + 1);
+  const lastSpace = cut.lastIndexOf(' ');
+  const head = lastSpace > 0 ? cut.slice(0, lastSpace) : flat.slice(0, max);
+  return head.trimEnd();
+}
+
+/** The kind of ChatItem a finished response step produces. */
+export function chatItemTypeFor(
+  step: ResponseStep | undefined,
+  status: ChatItemStatus,
+  content: string,
+): ChatItem['type'] {
+  if (status === 'error' && content === '') return 'error';
+  return step === 'generate_code' ? 'code' : 'text';
+}

@@ -1,0 +1,48 @@
+import 'server-only';
+import { z } from 'zod';
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const intWithDefault = (fallback: number, min = 0) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(fallback));
+
+const EnvSchema = z.object({
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  CHAT_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4o-mini')),
+  ROUTER_MODEL: optionalString,
+  DEMO_TOKEN_DELAY_MS: intWithDefault(35),
+  SAFETY_CHECK: z.preprocess(emptyToUndefined, z.enum(['moderation', 'rules', 'off']).optional()),
+  MAX_PROMPT_BYTES: intWithDefault(32 * 1024, 1),
+  UPSTREAM_IDLE_TIMEOUT_MS: intWithDefault(60_000, 1),
+  UPSTREAM_MAX_RETRIES: intWithDefault(2),
+  SSE_PING_INTERVAL_MS: intWithDefault(15_000, 10),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data')),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
+      .optional(),
+  ),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+let cached: Env | undefined;
+
+/** Parsed once per process; a bad value fails loudly at first use instead of deep inside a request. */
+export function getEnv(): Env {
+  if (!cached) {
+    const parsed = EnvSchema.safeParse(process.env);
+    if (!parsed.success) {
+      throw new Error(`Invalid environment: ${z.prettifyError(parsed.error)}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}
+
+export function usesDemoModel(env: Env = getEnv()): boolean {
+  return !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL;
+}

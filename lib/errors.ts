@@ -1,0 +1,44 @@
+import type { ErrorCode, ErrorInfo } from '@/lib/contract';
+
+/** The one error class: every failure that reaches a client carries one of the contract's codes. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? ERRORS[code].message, options);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The one table from error codes to HTTP statuses and default messages. */
+export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  invalid_prompt: { status: 400, message: 'The prompt must be a non-blank string of valid Unicode.' },
+  prompt_too_large: { status: 413, message: 'The prompt is too large.' },
+  body_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'The request body must be application/json.' },
+  not_found: { status: 404, message: 'Not found.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  run_in_progress: { status: 409, message: 'A run is already in progress in this conversation.' },
+  no_run: { status: 409, message: 'Nothing is running in this conversation.' },
+  upstream_error: { status: 502, message: 'The model provider failed to answer.' },
+  upstream_timeout: { status: 504, message: 'The model provider did not answer in time.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+};
+
+/** Anything that is not an AppError is internal: logged in full, shown only as a generic message. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  console.error('[sluice] internal error', error);
+  return new AppError('internal_error', undefined, { cause: error });
+}
