@@ -1,0 +1,75 @@
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey(),
+    title: text('title').notNull().default(''),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The agent's persisted XState snapshot, taken when it rests in `prompt` between turns. */
+    snapshot: jsonb('snapshot'),
+  },
+  (t) => [index('conversations_updated_at_idx').on(t.updatedAt.desc())],
+);
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: uuid('id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    prompt: text('prompt').notNull(),
+    status: text('status', { enum: ['running', 'complete', 'interrupted', 'error'] }).notNull(),
+    mode: text('mode'),
+    error: jsonb('error'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('runs_conversation_idx').on(t.conversationId, t.startedAt)],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    /** Insertion order: timestamps can tie within a millisecond. */
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: uuid('id').notNull().unique(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    runId: uuid('run_id').references(() => runs.id, { onDelete: 'set null' }),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    content: text('content').notNull(),
+    type: text('type', { enum: ['text', 'code', 'error'] }).notNull(),
+    mode: text('mode'),
+    status: text('status', { enum: ['complete', 'interrupted', 'error'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('messages_conversation_idx').on(t.conversationId, t.seq)],
+);
+
+/** The trace of a run: one row per step, with what went in and out and the machine's state after it. */
+export const runSteps = pgTable(
+  'run_steps',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    name: text('name').notNull(),
+    status: text('status', { enum: ['started', 'completed', 'failed', 'interrupted'] }).notNull(),
+    input: jsonb('input'),
+    output: jsonb('output'),
+    snapshot: jsonb('snapshot'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('run_steps_run_idx').on(t.runId, t.seq)],
+);
+
+export const schema = { conversations, runs, messages, runSteps };
+export type Schema = typeof schema;

@@ -1,0 +1,85 @@
+import 'server-only';
+import type { ChatTurn } from '@/lib/agent/machine';
+import type { Mode } from '@/lib/contract';
+import { streamPacedText } from '@/lib/llm/paced-text';
+import type { ChatModel } from '@/lib/llm/types';
+
+export const DEMO_MODEL_NAME = 'sluice-demo';
+
+export const DEMO_NOTICE =
+  'This is the built-in demo model, not a real language model. Set OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server such as Ollama or vLLM) and restart to use a real one.';
+
+/** The demo model's router: a keyword classifier, checked in this order. */
+export function classifyPrompt(prompt: string): Mode {
+  const text = prompt.trim();
+  if (/\b(poem|poetry|haiku|limerick|sonnet|verse|rhyme|lyrics)\b/i.test(text)) return 'generate_poem';
+  if (
+    /\b(code|function|script|program|implement|snippet|regex|sql|query|python|javascript|typescript|rust|golang|bash|class|algorithm)\b/i.test(
+      text,
+    )
+  ) {
+    return 'generate_code';
+  }
+  if (/\?\s*$/.test(text) || /^(what|why|how|who|when|where|which|is|are|can|could|does|do|explain|tell me|describe)\b/i.test(text)) {
+    return 'answer_question';
+  }
+  return 'prompt_for_more';
+}
+
+const lastUserPrompt = (history: ChatTurn[]) => [...history].reverse().find((t) => t.role === 'user')?.content ?? '';
+
+function topicOf(prompt: string): string {
+  const flat = prompt.replace(/\s+/g, ' ').trim();
+  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+}
+
+export function demoAnswer(step: 'answer_question' | 'generate_poem' | 'generate_code', prompt: string): string {
+  const topic = topicOf(prompt);
+  switch (step) {
+    case 'answer_question':
+      return [
+        `You asked: "${topic}"`,
+        '',
+        `${DEMO_NOTICE}`,
+        '',
+        'With a real model connected, this is where the answer would stream in, word by word, exactly as this text does now. ' +
+          'The agent has already checked the prompt for safety and chosen the **answer a question** mode before the first word arrived.',
+      ].join('\n');
+    case 'generate_poem':
+      return [
+        `A demo poem on "${topic}":`,
+        '',
+        'No model hums behind this screen,',
+        'just canned words in a steady stream;',
+        'connect a real one, key in hand,',
+        'and verse will come as you had planned.',
+        '',
+        `_${DEMO_NOTICE}_`,
+      ].join('\n');
+    case 'generate_code':
+      return [
+        '```ts',
+        `// Demo model: a real model would write code for "${topic.replace(/\*\//g, '* /')}".`,
+        '// Set OPENAI_API_KEY or OPENAI_BASE_URL and restart to use one.',
+        'export function greet(name: string): string {',
+        '  return `Hello, ${name}!`;',
+        '}',
+        '```',
+      ].join('\n');
+  }
+}
+
+/** Offline, deterministic, and honest about what it is. */
+export function createDemoModel(tokenDelayMs: number): ChatModel {
+  return {
+    provider: 'demo',
+    chatModel: DEMO_MODEL_NAME,
+    routerModel: DEMO_MODEL_NAME,
+    async decideMode(history) {
+      return classifyPrompt(lastUserPrompt(history));
+    },
+    streamResponse(step, history, signal) {
+      return streamPacedText(demoAnswer(step, lastUserPrompt(history)), tokenDelayMs, signal);
+    },
+  };
+}

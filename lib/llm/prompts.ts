@@ -1,0 +1,34 @@
+import type { Mode, ResponseStep } from '@/lib/contract';
+
+/** The router's instructions; its answer is constrained to one of the four modes by a JSON schema. */
+export const ROUTER_PROMPT = `You route a user's latest message in a chat to the one assistant mode that should answer it.
+Modes:
+- answer_question: the user asks a question or wants an explanation.
+- generate_poem: the user wants a poem, verse, haiku, limerick or song lyrics.
+- generate_code: the user wants source code, a script, a query or a command.
+- prompt_for_more: the message is too vague, empty of intent, or ambiguous.
+Answer with JSON of the form {"mode": "<mode>"} and nothing else.`;
+
+/** How each model-backed response step is asked to answer (the seed article's prepend prompts). */
+export const RESPONSE_PROMPTS: Record<Exclude<Mode, 'prompt_for_more'>, string> = {
+  answer_question:
+    'You are a helpful assistant. Answer the user\'s question clearly and concisely. Use Markdown where it helps.',
+  generate_poem:
+    'You are a poet. Respond with a poem on what the user asks for, and nothing else: no preface, no explanation.',
+  generate_code:
+    'You are a programmer. Respond with only code, in one fenced Markdown code block with a language tag, and no other text at all.',
+};
+
+/** Fixed texts for the steps that never call a model. */
+export const FIXED_RESPONSES: Record<Extract<ResponseStep, 'prompt_for_more' | 'unsafe_response'>, string> = {
+  prompt_for_more:
+    'I am not sure what you would like me to do. Could you say a bit more? I can answer a question, write a poem, or write code.',
+  unsafe_response: 'Sorry, I cannot help with that request. Please ask something else.',
+};
+
+export const JSON_SCHEMA_FOR_MODE = {
+  type: 'object',
+  properties: { mode: { type: 'string', enum: ['answer_question', 'generate_poem', 'generate_code', 'prompt_for_more'] } },
+  required: ['mode'],
+  additionalProperties: false,
+} as const;

@@ -1,0 +1,57 @@
+import 'server-only';
+import type OpenAI from 'openai';
+import type { SafetyVerdict } from '@/lib/agent/machine';
+import type { Env } from '@/lib/env';
+import { toUpstreamError } from '@/lib/llm/upstream-errors';
+import type { SafetyCheck } from '@/lib/llm/types';
+
+/**
+ * The local safety rules, used when the model server is not OpenAI's own (or SAFETY_CHECK=rules).
+ * A prompt matching any pattern gets the refusal. As in the seed article's demo, the word "unsafe" is always
+ * flagged so the refusal path can be shown.
+ */
+export const SAFETY_RULES: ReadonlyArray<{ pattern: RegExp; reason: string }> = [
+  { pattern: /\bunsafe\b/i, reason: 'demo trigger: the word "unsafe"' },
+  {
+    pattern: /\b(make|build|assemble|synthesi[sz]e)\b.{0,40}\b(bomb|explosive|nerve agent|bioweapon|chemical weapon)s?\b/i,
+    reason: 'weapons capable of mass harm',
+  },
+  { pattern: /\b(kill|murder|poison)\b.{0,20}\b(someone|somebody|a person|my (wife|husband|boss|neighbou?r))\b/i, reason: 'violence against a person' },
+  { pattern: /\b(how (do|can) i|ways to)\b.{0,20}\b(kill myself|end my life|self[- ]harm)\b/i, reason: 'self-harm' },
+  { pattern: /\b(child sexual|csam)\b/i, reason: 'sexual content involving minors' },
+];
+
+export function checkWithRules(prompt: string): SafetyVerdict {
+  const hit = SAFETY_RULES.find((rule) => rule.pattern.test(prompt));
+  return hit ? { safe: false, reason: hit.reason } : { safe: true };
+}
+
+export function isOpenAIsOwnServer(baseUrl: string | undefined): boolean {
+  if (!baseUrl) return true;
+  try {
+    return new URL(baseUrl).hostname === 'api.openai.com';
+  } catch {
+    return false;
+  }
+}
+
+export function createSafetyCheck(env: Env, client: OpenAI | null): SafetyCheck {
+  const kind = env.SAFETY_CHECK ?? (client && isOpenAIsOwnServer(env.OPENAI_BASE_URL) ? 'moderation' : 'rules');
+  if (kind === 'off') return { kind, check: async () => ({ safe: true }) };
+  if (kind === 'rules' || !client) return { kind: 'rules', check: async (prompt) => checkWithRules(prompt) };
+  return {
+    kind: 'moderation',
+    async check(prompt, signal) {
+      // The demo trigger holds on every backend, so the refusal path can always be shown.
+      const local = checkWithRules(prompt);
+      if (!local.safe && local.reason?.startsWith('demo')) return local;
+      try {
+        const result = await client.moderations.create({ model: 'omni-moderation-latest', input: prompt }, { signal });
+        const flagged = result.results.some((r) => r.flagged);
+        return flagged ? { safe: false, reason: 'flagged by the moderation endpoint' } : { safe: true };
+      } catch (error) {
+        throw toUpstreamError(error, signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * A mock OpenAI-compatible server speaking the real wire format, for tests and benchmarks.
+ *
+ * Behaviour is steered by directives in the latest user message, so tests over HTTP can reach every path:
+ *   [reply:some text]   stream exactly this text (otherwise a default answer per response prompt)
+ *   [router:garbage]    the router answers with unparseable text
+ *   [router:MODE]       the router answers with MODE
+ *   [fail:500]          answer the chat request with HTTP 500 (the SDK retries, then gives up)
+ *   [fail:malformed]    stream two deltas, then a chunk that is not JSON
+ *   [fail:midstream]    stream two deltas, then an error chunk
+ *   [stall]             send the role chunk, then nothing until the client leaves
+ *   [slow:N]            N ms between content chunks (default 5)
+ *   [flag]              the moderation endpoint flags the input
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type RecordedRequest = {
+  path: string;
+  body: Record<string, unknown>;
+  kind: 'router' | 'chat' | 'moderation' | 'other';
+  /** True when the client closed the connection before the response finished. */
+  closedByClient: boolean;
+  finished: boolean;
+};
+
+export type MockUpstream = {
+  baseURL: string;
+  requests: RecordedRequest[];
+  chatRequests(): RecordedRequest[];
+  close(): Promise<void>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Message = { role: string; content: string };
+
+function lastUserText(body: Record<string, unknown>): string {
+  const messages = (body.messages as Message[] | undefined) ?? [];
+  return [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+}
+
+function systemText(body: Record<string, unknown>): string {
+  const messages = (body.messages as Message[] | undefined) ?? [];
+  return messages.find((m) => m.role === 'system')?.content ?? '';
+}
+
+function directive(text: string, name: string): string | undefined {
+  return new RegExp(`\\[${name}(?::([^\\]]*))?\\]`).exec(text)?.[1] ?? (text.includes(`[${name}]`) ? '' : undefined);
+}
+
+export function mockRouterMode(prompt: string): string {
+  const forced = directive(prompt, 'router');
+  if (forced !== undefined) return forced === 'garbage' ? 'no idea, sorry' : JSON.stringify({ mode: forced });
+  let mode = 'prompt_for_more';
+  if (/poem|haiku|limerick/i.test(prompt)) mode = 'generate_poem';
+  else if (/code|function|script/i.test(prompt)) mode = 'generate_code';
+  else if (/\?\s*$/.test(prompt.replace(/\[[^\]]*\]/g, '').trim())) mode = 'answer_question';
+  return JSON.stringify({ mode });
+}
+
+export function mockReply(body: Record<string, unknown>): string {
+  const prompt = lastUserText(body);
+  const forced = directive(prompt, 'reply');
+  if (forced) return forced;
+  const system = systemText(body);
+  if (/only code/i.test(system)) return '```js\nconsole.log("mock code");\n```';
+  if (/poem/i.test(system)) return 'Roses from the mock,\nstreaming round the clock.';
+  return 'This is the mock upstream answering your question, one token at a time.';
+}
+
+/** Word-sized tokens, as a model streams them. */
+function tokens(text: string): string[] {
+  return text.match(/\s*\S+\s*/g) ?? [];
+}
+
+function chunkJson(id: string, model: string, delta: Record<string, unknown>, finish: string | null) {
+  return JSON.stringify({
+    id,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  });
+}
+
+/** Writes SSE text in pieces that cut lines and events at odd places, as TCP may deliver them. */
+async function writeOddly(res: ServerResponse, text: string, gapMs: number) {
+  const sizes = [7, 23, 3, 41, 11];
+  let offset = 0;
+  let i = 0;
+  while (offset < text.length && !res.destroyed) {
+    const size = sizes[i++ % sizes.length] ?? 16;
+    res.write(text.slice(offset, offset + size));
+    offset += size;
+    await sleep(gapMs);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+async function streamChat(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest) {
+  const prompt = lastUserText(body);
+  const model = String(body.model ?? 'mock');
+  const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+  const slow = directive(prompt, 'slow');
+  const gapMs = slow ? Number(slow) : 5;
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+  res.flushHeaders();
+
+  await writeOddly(res, `data: ${chunkJson(id, model, { role: 'assistant', content: '' }, null)}\n\n`, 1);
+  if (directive(prompt, 'stall') !== undefined) {
+    await new Promise<void>((resolve) => res.on('close', () => resolve()));
+    return;
+  }
+  const parts = tokens(mockReply(body));
+  const failAfterTwo = directive(prompt, 'fail');
+  for (const [index, token] of parts.entries()) {
+    if (res.destroyed) return;
+    if (index === 2 && failAfterTwo === 'malformed') {
+      await writeOddly(res, 'data: {"id": "broken", "choices": [{"delta": {"content": "oops"\n\n', 1);
+      res.end();
+      record.finished = true;
+      return;
+    }
+    if (index === 2 && failAfterTwo === 'midstream') {
+      await writeOddly(res, `data: ${JSON.stringify({ error: { message: 'mock overloaded', type: 'server_error' } })}\n\n`, 1);
+      res.end();
+      record.finished = true;
+      return;
+    }
+    // Two content chunks sometimes share one write, as they can share one TCP segment.
+    await writeOddly(res, `data: ${chunkJson(id, model, { content: token }, null)}\n\n`, 0);
+    await sleep(gapMs);
+  }
+  await writeOddly(res, `data: ${chunkJson(id, model, {}, 'stop')}\n\ndata: [DONE]\n\n`, 1);
+  res.end();
+  record.finished = true;
+}
+
+export async function startMockUpstream(): Promise<MockUpstream> {
+  const requests: RecordedRequest[] = [];
+
+  const server = createServer(async (req, res) => {
+    res.socket?.setNoDelay(true);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const body = req.method === 'POST' ? await readBody(req) : {};
+    const kind: RecordedRequest['kind'] = path.endsWith('/chat/completions')
+      ? body.stream
+        ? 'chat'
+        : 'router'
+      : path.endsWith('/moderations')
+        ? 'moderation'
+        : 'other';
+    const record: RecordedRequest = { path, body, kind, closedByClient: false, finished: false };
+    requests.push(record);
+    res.on('close', () => {
+      if (!record.finished) record.closedByClient = true;
+    });
+
+    const prompt = lastUserText(body);
+    if (kind === 'chat' || kind === 'router') {
+      if (directive(prompt, 'fail') === '500') {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'mock upstream failure', type: 'server_error' } }));
+        record.finished = true;
+        return;
+      }
+    }
+    if (kind === 'chat') return streamChat(res, body, record);
+    if (kind === 'router') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'chatcmpl-router',
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: String(body.model ?? 'mock'),
+          choices: [
+            { index: 0, message: { role: 'assistant', content: mockRouterMode(prompt) }, finish_reason: 'stop' },
+          ],
+        }),
+      );
+      record.finished = true;
+      return;
+    }
+    if (kind === 'moderation') {
+      const input = String(body.input ?? '');
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'modr-mock',
+          model: 'omni-moderation-latest',
+          results: [{ flagged: input.includes('[flag]'), categories: {}, category_scores: {} }],
+        }),
+      );
+      record.finished = true;
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'not found' } }));
+    record.finished = true;
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    chatRequests: () => requests.filter((r) => r.kind === 'chat'),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

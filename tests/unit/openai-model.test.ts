@@ -1,0 +1,107 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatTurn } from '@/lib/agent/machine';
+import { AppError } from '@/lib/errors';
+import { createOpenAIModel } from '@/lib/llm/openai-model';
+import { createSafetyCheck } from '@/lib/llm/safety';
+import type { Env } from '@/lib/env';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
+
+let mock: MockUpstream;
+let client: OpenAI;
+
+beforeAll(async () => {
+  mock = await startMockUpstream();
+  client = new OpenAI({ apiKey: 'test', baseURL: mock.baseURL, maxRetries: 1 });
+});
+afterAll(() => mock.close());
+
+const model = (idleTimeoutMs = 5_000) =>
+  createOpenAIModel({ client, chatModel: 'mock-chat', routerModel: 'mock-router', idleTimeoutMs });
+const ask = (content: string): ChatTurn[] => [{ role: 'user', content }];
+
+async function collect(iterable: AsyncIterable<string>) {
+  const deltas: string[] = [];
+  let error: unknown;
+  try {
+    for await (const delta of iterable) deltas.push(delta);
+  } catch (e) {
+    error = e;
+  }
+  return { deltas, error };
+}
+
+describe('the openai provider through the real SDK', () => {
+  it('streams content deltas as they arrive, split across odd TCP writes', async () => {
+    const { deltas, error } = await collect(
+      model().streamResponse('answer_question', ask('[reply:one two three four five]'), new AbortController().signal),
+    );
+    expect(error).toBeUndefined();
+    expect(deltas).toEqual(['one ', 'two ', 'three ', 'four ', 'five']);
+    const request = mock.chatRequests().at(-1);
+    expect(request?.body.model).toBe('mock-chat');
+    expect(request?.body.stream).toBe(true);
+    expect((request?.body.messages as { role: string }[])[0]?.role).toBe('system');
+  });
+
+  it('asks the router model with a JSON schema and returns its parsed answer', async () => {
+    const chat = model();
+    expect(await chat.decideMode(ask('write a poem please'), new AbortController().signal)).toEqual({
+      mode: 'generate_poem',
+    });
+    expect(await chat.decideMode(ask('[router:garbage]'), new AbortController().signal)).toBe('no idea, sorry');
+    const request = mock.requests.filter((r) => r.kind === 'router').at(-1);
+    expect(request?.body.model).toBe('mock-router');
+    expect(request?.body.response_format).toMatchObject({ type: 'json_schema' });
+  });
+
+  it('gives up with upstream_error after the bounded retries on HTTP 500', async () => {
+    const before = mock.chatRequests().length;
+    const { deltas, error } = await collect(
+      model().streamResponse('answer_question', ask('[fail:500]'), new AbortController().signal),
+    );
+    expect(deltas).toEqual([]);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('upstream_error');
+    expect(mock.chatRequests().length - before).toBe(2);
+  });
+
+  for (const kind of ['malformed', 'midstream'] as const) {
+    it(`ends with upstream_error after the partial text on a ${kind} chunk`, async () => {
+      const { deltas, error } = await collect(
+        model().streamResponse('answer_question', ask(`[fail:${kind}][reply:a b c d]`), new AbortController().signal),
+      );
+      expect(deltas.join('')).toBe('a b ');
+      expect((error as AppError).code).toBe('upstream_error');
+    });
+  }
+
+  it('ends with upstream_timeout when the stream goes silent', async () => {
+    const { error } = await collect(
+      model(300).streamResponse('answer_question', ask('[stall]'), new AbortController().signal),
+    );
+    expect((error as AppError).code).toBe('upstream_timeout');
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('stops quietly when the caller aborts, and the upstream sees its request closed', async () => {
+    const controller = new AbortController();
+    const deltas: string[] = [];
+    for await (const delta of model().streamResponse('answer_question', ask('[slow:50][reply:a b c d e f g h]'), controller.signal)) {
+      deltas.push(delta);
+      if (deltas.length === 2) controller.abort();
+    }
+    expect(deltas).toEqual(['a ', 'b ']);
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('uses the moderation endpoint when asked, and keeps the demo trigger', async () => {
+    const env = { SAFETY_CHECK: 'moderation' } as Env;
+    const safety = createSafetyCheck(env, client);
+    expect(safety.kind).toBe('moderation');
+    const signal = new AbortController().signal;
+    expect(await safety.check('hello [flag]', signal)).toMatchObject({ safe: false });
+    expect(await safety.check('hello', signal)).toEqual({ safe: true });
+    expect(await safety.check('this is unsafe', signal)).toMatchObject({ safe: false });
+  });
+});
