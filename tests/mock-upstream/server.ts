@@ -5,7 +5,8 @@
  *   [reply:some text]   stream exactly this text (otherwise a default answer per response prompt)
  *   [router:garbage]    the router answers with unparseable text
  *   [router:MODE]       the router answers with MODE
- *   [fail:500]          answer the chat request with HTTP 500 (the SDK retries, then gives up)
+ *   [fail:500]          answer the streamed chat request with HTTP 500 (the SDK retries, then gives up)
+ *   [fail:router500]    answer the router request with HTTP 500
  *   [fail:malformed]    stream two deltas, then a chunk that is not JSON
  *   [fail:midstream]    stream two deltas, then an error chunk
  *   [stall]             send the role chunk, then nothing until the client leaves
@@ -167,8 +168,9 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     });
 
     const prompt = lastUserText(body);
-    if (kind === 'chat' || kind === 'router') {
-      if (directive(prompt, 'fail') === '500') {
+    const failWith = directive(prompt, 'fail');
+    if ((kind === 'chat' && failWith === '500') || (kind === 'router' && failWith === 'router500')) {
+      {
         res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'mock upstream failure', type: 'server_error' } }));
         record.finished = true;

@@ -1,0 +1,18 @@
+import { cancelRun } from '@/lib/agent/run-service';
+import { parseConversationId } from '@/lib/conversations';
+import { handle, methodNotAllowed } from '@/lib/http';
+
+type Context = { params: Promise<{ id: string }> };
+
+export const dynamic = 'force-dynamic';
+
+export const POST = handle(async (_request, { params }: Context) => {
+  const id = parseConversationId((await params).id);
+  const run = await cancelRun(id);
+  return Response.json({ runId: run.id, status: 'cancelling' }, { status: 202 });
+});
+
+export const GET = methodNotAllowed(['POST']);
+export const PUT = GET;
+export const PATCH = GET;
+export const DELETE = GET;

@@ -1,0 +1,31 @@
+import { startRun } from '@/lib/agent/run-service';
+import { PostMessageBodySchema } from '@/lib/contract';
+import { parseConversationId } from '@/lib/conversations';
+import { getEnv } from '@/lib/env';
+import { AppError } from '@/lib/errors';
+import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
+import { createSseStream, SSE_HEADERS } from '@/lib/stream/sse';
+
+type Context = { params: Promise<{ id: string }> };
+
+export const dynamic = 'force-dynamic';
+
+export const POST = handle(async (request, { params }: Context) => {
+  const env = getEnv();
+  const { prompt } = await readJsonBody(request, PostMessageBodySchema, 'invalid_prompt');
+  if (Buffer.byteLength(prompt, 'utf8') > env.MAX_PROMPT_BYTES) {
+    throw new AppError('prompt_too_large', `The prompt is larger than ${env.MAX_PROMPT_BYTES} bytes.`);
+  }
+  const conversationId = parseConversationId((await params).id);
+  const run = await startRun(conversationId, prompt);
+  // The response is only the run's first reader: leaving it does not stop the run.
+  return new Response(createSseStream(run.log, { pingIntervalMs: env.SSE_PING_INTERVAL_MS }), {
+    status: 200,
+    headers: SSE_HEADERS,
+  });
+});
+
+export const GET = methodNotAllowed(['POST']);
+export const PUT = GET;
+export const PATCH = GET;
+export const DELETE = GET;

@@ -1,0 +1,15 @@
+import { createConversation, listConversations } from '@/lib/conversations';
+import { handle, methodNotAllowed } from '@/lib/http';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = handle(async () => {
+  const conversation = await createConversation();
+  return Response.json({ id: conversation.id }, { status: 201, headers: { Location: `/api/conversations/${conversation.id}` } });
+});
+
+export const GET = handle(async () => Response.json({ conversations: await listConversations() }));
+
+export const PUT = methodNotAllowed(['GET', 'POST']);
+export const PATCH = PUT;
+export const DELETE = PUT;

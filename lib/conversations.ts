@@ -1,0 +1,51 @@
+import 'server-only';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { findActiveRun } from '@/lib/agent/run-service';
+import type { Conversation, ConversationSummary } from '@/lib/contract';
+import { getStore } from '@/lib/db/client';
+import {
+  createConversation as insertConversation,
+  deleteConversation as removeConversationRow,
+  findConversation,
+  listConversations as selectConversations,
+  listMessages,
+} from '@/lib/db/queries';
+import { AppError } from '@/lib/errors';
+
+const ConversationIdSchema = z.uuid();
+
+/** Ids are random UUIDs (122 random bits); anything else cannot name a conversation. */
+export function parseConversationId(id: string): string {
+  const parsed = ConversationIdSchema.safeParse(id);
+  if (!parsed.success) throw new AppError('not_found', 'Conversation not found.');
+  return parsed.data.toLowerCase();
+}
+
+export async function createConversation(): Promise<ConversationSummary> {
+  const { db } = await getStore();
+  return insertConversation(db, randomUUID());
+}
+
+export async function listConversations(): Promise<ConversationSummary[]> {
+  const { db } = await getStore();
+  return selectConversations(db);
+}
+
+export async function getConversation(id: string): Promise<Conversation> {
+  const { db } = await getStore();
+  const row = await findConversation(db, id);
+  if (!row) throw new AppError('not_found', 'Conversation not found.');
+  return { id: row.id, title: row.title, messages: await listMessages(db, id) };
+}
+
+/** Deleting stops whatever is running in the conversation first. */
+export async function deleteConversation(id: string): Promise<void> {
+  const { db } = await getStore();
+  const run = findActiveRun(id);
+  if (run) {
+    run.cancel();
+    await run.finished;
+  }
+  if (!(await removeConversationRow(db, id))) throw new AppError('not_found', 'Conversation not found.');
+}

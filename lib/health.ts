@@ -1,0 +1,20 @@
+import 'server-only';
+import type { Health } from '@/lib/contract';
+import { getStore } from '@/lib/db/client';
+import { DEMO_NOTICE } from '@/lib/llm/demo-model';
+import { getModels } from '@/lib/llm';
+
+export type HealthReport = Health & { notice?: string; safetyCheck: string };
+
+export async function getHealth(): Promise<HealthReport> {
+  const [store, models] = [await getStore(), getModels()];
+  return {
+    status: 'ok',
+    provider: models.chat.provider,
+    chatModel: models.chat.chatModel,
+    routerModel: models.chat.routerModel,
+    store: store.kind,
+    safetyCheck: models.safety.kind,
+    ...(models.chat.provider === 'demo' ? { notice: DEMO_NOTICE } : {}),
+  };
+}

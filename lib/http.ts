@@ -1,0 +1,79 @@
+import 'server-only';
+import type { z } from 'zod';
+import { AppError, toAppError } from '@/lib/errors';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function errorResponse(error: unknown): Response {
+  const appError = toAppError(error);
+  return Response.json({ error: appError.toInfo() }, { status: appError.status });
+}
+
+type Handler<C> = (request: Request, context: C) => Promise<Response>;
+
+/** Every route handler is wrapped: an AppError becomes its JSON error, anything else a logged 500. */
+export function handle<C>(handler: Handler<C>): Handler<C> {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+/** For the methods a route does not serve: the contract's 405 body rather than an empty one. */
+export function methodNotAllowed(allowed: string[]) {
+  return async () => {
+    const response = errorResponse(new AppError('method_not_allowed'));
+    response.headers.set('Allow', allowed.join(', '));
+    return response;
+  };
+}
+
+async function readBodyText(request: Request): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > MAX_BODY_BYTES) throw new AppError('body_too_large');
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      // Stop reading: the rest of an oversized body is never buffered.
+      await reader.cancel().catch(() => {});
+      throw new AppError('body_too_large');
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new AppError('invalid_json', 'The request body is not valid UTF-8.');
+  }
+}
+
+/** Reads a JSON body: 415 unless it is JSON, 413 past 1 MiB, 400 when it does not parse or fit `schema`. */
+export async function readJsonBody<T extends z.ZodType>(
+  request: Request,
+  schema: T,
+  invalidCode: 'invalid_prompt',
+): Promise<z.infer<T>> {
+  const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') throw new AppError('unsupported_media_type');
+  const text = await readBodyText(request);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_json');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new AppError(invalidCode, parsed.error.issues[0]?.message ?? undefined);
+  }
+  return parsed.data;
+}

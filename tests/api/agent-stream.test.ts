@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResponseStep } from '@/lib/contract';
+import { readStreamEvents } from '@/lib/stream/read-sse';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
+import { startApp, type AppServer } from '../helpers/app-server';
+import { getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
+import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+
+let mock: MockUpstream;
+let app: AppServer;
+
+const upstreamEnv = () => ({
+  OPENAI_BASE_URL: mock.baseURL,
+  OPENAI_API_KEY: 'test-key',
+  CHAT_MODEL: 'mock-chat',
+  ROUTER_MODEL: 'mock-router',
+  UPSTREAM_MAX_RETRIES: '1',
+  UPSTREAM_IDLE_TIMEOUT_MS: '1500',
+  SSE_PING_INTERVAL_MS: '200',
+  DEMO_TOKEN_DELAY_MS: '1',
+});
+
+beforeAll(async () => {
+  mock = await startMockUpstream();
+  app = await startApp(upstreamEnv());
+});
+afterAll(async () => {
+  await app?.stop();
+  await mock?.close();
+});
+
+const expectedSequence = (step: ResponseStep) => [
+  'chat_history',
+  'step:check_safety|decide_mode:started',
+  'step:check_safety|decide_mode:started',
+  'step:check_safety|decide_mode:completed',
+  'step:check_safety|decide_mode:completed',
+  `mode:${step}`,
+  `step:${step}:started`,
+  'delta+',
+  `step:${step}:completed`,
+  'done',
+];
+
+/** The event sequence, with the two parallel steps folded together and consecutive deltas as one `delta+`. */
+function shape(events: { event: { type: string; value: unknown } }[]) {
+  const out: string[] = [];
+  for (const { event } of events) {
+    let label: string = event.type;
+    if (event.type === 'step') {
+      const { name, status } = event.value as { name: string; status: string };
+      label = `step:${name === 'check_safety' || name === 'decide_mode' ? 'check_safety|decide_mode' : name}:${status}`;
+    } else if (event.type === 'mode') label = `mode:${event.value}`;
+    else if (event.type === 'delta') label = 'delta+';
+    if (label === 'delta+' && out.at(-1) === 'delta+') continue;
+    out.push(label);
+  }
+  return out;
+}
+
+describe('the run stream against an OpenAI-compatible upstream', () => {
+  const cases: [ResponseStep, string, RegExp][] = [
+    ['answer_question', 'How do rivers form?', /mock upstream answering/],
+    ['generate_poem', 'a poem about the moon', /Roses from the mock/],
+    ['generate_code', 'a script that prints hello', /^```js\n/],
+    ['prompt_for_more', 'hmm', /Could you say a bit more/],
+    ['unsafe_response', 'something unsafe please', /cannot help with that/],
+  ];
+
+  for (const [step, prompt, content] of cases) {
+    it(`streams the full event sequence for ${step}`, async () => {
+      const id = await newConversation(app.url);
+      const response = await postPrompt(app.url, id, prompt);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(response.headers.get('cache-control')).toBe('no-cache, no-transform');
+      expect(response.headers.get('x-accel-buffering')).toBe('no');
+      const { events } = await readRun(response);
+
+      expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+      expect(shape(events)).toEqual(expectedSequence(step));
+      const deltas = ofType(events, 'delta').map((e) => e.value);
+      expect(deltas.length).toBeGreaterThan(1);
+      const done = ofType(events, 'done')[0]!.value;
+      expect(done.content).toBe(deltas.join(''));
+      expect(done.content).toMatch(content);
+      expect(done).toMatchObject({ role: 'assistant', mode: step, status: 'complete', type: step === 'generate_code' ? 'code' : 'text' });
+      const stored = await getConversation(app.url, id);
+      expect(stored.messages.at(-1)).toEqual(done);
+    });
+  }
+
+  it('falls back to prompt_for_more when the router answers garbage', async () => {
+    const id = await newConversation(app.url);
+    const { events } = await runPrompt(app.url, id, 'tell me things [router:garbage]');
+    expect(ofType(events, 'mode')).toEqual([{ type: 'mode', value: 'prompt_for_more' }]);
+  });
+
+  it('sends the conversation so far as chat_history, and the whole history to the model', async () => {
+    const id = await newConversation(app.url);
+    await runPrompt(app.url, id, 'first question?');
+    const { events } = await runPrompt(app.url, id, 'second question?');
+    const history = ofType(events, 'chat_history')[0]!.value;
+    expect(history.map((m) => [m.role, m.content.slice(0, 15)])).toEqual([
+      ['user', 'first question?'],
+      ['assistant', 'This is the moc'],
+    ]);
+    const request = mock.chatRequests().at(-1)!;
+    const messages = request.body.messages as { role: string; content: string }[];
+    expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+  });
+
+  it('forwards each delta as it arrives: the first reaches the client while the upstream is still writing', async () => {
+    const id = await newConversation(app.url);
+    const response = await postPrompt(app.url, id, 'question? [slow:150][reply:one two three four five six]');
+    const upstreamFinishedAtDelta: boolean[] = [];
+    const deltas: string[] = [];
+    for await (const { event } of readStreamEvents(response.body!)) {
+      if (event.type !== 'delta') continue;
+      deltas.push(event.value);
+      upstreamFinishedAtDelta.push(mock.chatRequests().at(-1)!.finished);
+    }
+    expect(deltas).toEqual(['one ', 'two ', 'three ', 'four ', 'five ', 'six']);
+    // Nothing buffers the stream: every delta but the last was forwarded before the upstream had finished.
+    expect(upstreamFinishedAtDelta.slice(0, 5)).toEqual([false, false, false, false, false]);
+  });
+
+  it('ends with an error event on an upstream 500, stores an error item, and takes the next prompt at once', async () => {
+    const id = await newConversation(app.url);
+    const { events } = await runPrompt(app.url, id, 'why does this fail? [fail:500]');
+    const last = events.at(-1)!.event;
+    expect(last).toEqual({ type: 'error', value: { code: 'upstream_error', message: expect.stringMatching(/HTTP 500/) } });
+    expect(ofType(events, 'step').at(-1)?.value).toEqual({ name: 'answer_question', status: 'failed' });
+    const stored = await getConversation(app.url, id);
+    expect(stored.messages.at(-1)).toMatchObject({ role: 'assistant', type: 'error', status: 'error' });
+    const next = await runPrompt(app.url, id, 'and now?');
+    expect(ofType(next.events, 'done')).toHaveLength(1);
+  });
+
+  it('fails decide_mode when the router call fails, and interrupts the safety check if still running', async () => {
+    const id = await newConversation(app.url);
+    const { events } = await runPrompt(app.url, id, 'why? [fail:router500]');
+    expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_error' } });
+    const steps = ofType(events, 'step').map((e) => `${e.value.name}:${e.value.status}`);
+    expect(steps).toContain('decide_mode:failed');
+    expect(ofType(events, 'mode')).toEqual([]);
+    const stored = await getConversation(app.url, id);
+    expect(stored.messages.at(-1)).toMatchObject({ role: 'assistant', type: 'error', status: 'error', content: expect.stringMatching(/HTTP 500/) });
+  });
+
+  it('ends with an error after the partial text on a malformed chunk, storing the partial text', async () => {
+    const id = await newConversation(app.url);
+    const { events } = await runPrompt(app.url, id, 'question? [fail:malformed][reply:alpha beta gamma delta]');
+    expect(ofType(events, 'delta').map((e) => e.value).join('')).toBe('alpha beta ');
+    expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_error' } });
+    const stored = await getConversation(app.url, id);
+    expect(stored.messages.at(-1)).toMatchObject({ content: 'alpha beta ', type: 'text', status: 'error' });
+  });
+
+  it('times out a silent upstream with upstream_timeout, pinging the client meanwhile', async () => {
+    const id = await newConversation(app.url);
+    const response = await postPrompt(app.url, id, 'question? [stall]');
+    const { events, comments } = await readRun(response);
+    expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_timeout' } });
+    expect(comments.filter((c) => c === 'ping').length).toBeGreaterThanOrEqual(2);
+    expect(mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('keeps running when the client disconnects: the answer is still stored', async () => {
+    const id = await newConversation(app.url);
+    const controller = new AbortController();
+    const response = await postPrompt(app.url, id, 'question? [slow:30][reply:a b c d e f g h i j]', {
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await expect
+      .poll(async () => (await getConversation(app.url, id)).messages.at(-1), { timeout: 10_000 })
+      .toMatchObject({ role: 'assistant', content: 'a b c d e f g h i j', status: 'complete' });
+  });
+
+  it('stops the run on cancel: the upstream request is closed and the partial answer stored as interrupted', async () => {
+    const id = await newConversation(app.url);
+    const response = await postPrompt(app.url, id, 'question? [slow:100][reply:a b c d e f g h i j k l m n o p]');
+    const seen: string[] = [];
+    const events = [];
+    let cancelled = false;
+    for await (const received of readStreamEvents(response.body!)) {
+      events.push(received);
+      if (received.event.type === 'delta') seen.push(received.event.value);
+      if (seen.length === 3 && !cancelled) {
+        cancelled = true;
+        const cancel = await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' });
+        expect(cancel.status).toBe(202);
+      }
+    }
+    const done = ofType(events, 'done')[0]!.value;
+    expect(done.status).toBe('interrupted');
+    expect(done.content).toBe(ofType(events, 'delta').map((e) => e.value).join(''));
+    expect(done.content.length).toBeLessThan('a b c d e f g h i j k l m n o p'.length);
+    expect(ofType(events, 'step').at(-1)?.value).toEqual({ name: 'answer_question', status: 'interrupted' });
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+    const noRun = await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' });
+    expect(noRun.status).toBe(409);
+    expect((await noRun.json()).error.code).toBe('no_run');
+  });
+});
+
+explainSkippedPostgres();
+const stores = ['PGlite', ...(POSTGRES_URL ? ['PostgreSQL'] : [])];
+
+describe.each(stores)('history on %s survives a server restart', (storeName) => {
+  it('serves the same history after a restart and the agent continues the conversation', async () => {
+    const scratch = storeName === 'PostgreSQL' ? await createScratchDatabase(POSTGRES_URL!) : undefined;
+    const server = await startApp({ ...upstreamEnv(), ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    try {
+      const health = await (await fetch(`${server.url}/api/health`)).json();
+      expect(health.store).toBe(scratch ? 'postgres' : 'pglite');
+      const id = await newConversation(server.url);
+      await runPrompt(server.url, id, 'remember the word heron?');
+      const before = await getConversation(server.url, id);
+      await server.restart();
+      expect(await getConversation(server.url, id)).toEqual(before);
+      await runPrompt(server.url, id, 'what was the word?');
+      const messages = mock.chatRequests().at(-1)!.body.messages as { content: string }[];
+      expect(messages.map((m) => m.content)).toContain('remember the word heron?');
+    } finally {
+      await server.stop();
+      await scratch?.drop();
+    }
+  });
+});

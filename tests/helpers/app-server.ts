@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export type AppServer = {
+  url: string;
+  dataDir: string;
+  logs: () => string;
+  restart: () => Promise<void>;
+  stop: () => Promise<void>;
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The variables of the machine minus anything that would point the app elsewhere than the test wants. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(OPENAI_|CHAT_MODEL|ROUTER_MODEL|DATABASE_URL|SAFETY_CHECK|DATA_DIR|NODE_OPTIONS|VITEST)/.test(key)) delete env[key];
+  }
+  return env;
+}
+
+/** Serves the built app with `next start` on a free port, on a data dir of its own. */
+export async function startApp(env: Record<string, string> = {}): Promise<AppServer> {
+  if (!existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) {
+    throw new Error('The app is not built: run `npm run build` first (`npm test` does it).');
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'sluice-app-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const launch = async () => {
+    child = spawn(process.execPath, [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: ROOT,
+      env: { ...baseEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', DATA_DIR: dataDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`next start exited early:\n${output}`);
+      try {
+        const response = await fetch(`${url}/api/health`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`next start did not become healthy in time:\n${output}`);
+  };
+
+  const kill = async () => {
+    const current = child;
+    if (!current || current.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      current.once('exit', () => resolve());
+      current.kill('SIGTERM');
+      setTimeout(() => current.kill('SIGKILL'), 5_000).unref();
+    });
+  };
+
+  await launch();
+  return {
+    url,
+    dataDir,
+    logs: () => output,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
