@@ -83,8 +83,9 @@ export async function insertMessage(db: Db, message: NewMessage, title?: string)
     await tx
       .update(conversations)
       .set({
-        // In SQL, not from the returned row: a JS Date would drop the microseconds that order the list.
-        updatedAt: sql`now()`,
+        // Strictly after every other conversation's activity: PGlite's clock ticks in milliseconds, and the
+        // conversation that spoke last must still come first.
+        updatedAt: sql`greatest(now(), (select max(${conversations.updatedAt}) from ${conversations}) + interval '1 millisecond')`,
         ...(title ? { title: sql`case when ${conversations.title} = '' then ${title} else ${conversations.title} end` } : {}),
       })
       .where(eq(conversations.id, message.conversationId));
