@@ -9,8 +9,23 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
 echo "== lint"; npx eslint .
 echo "== typecheck"; npx tsc --noEmit
-echo "== unit and store tests"; npx vitest run --project unit
+echo "== unit and store tests"
+npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
 echo "== build"; npx next build
-echo "== API tests against the built app"; npx vitest run --project api --passWithNoTests
+echo "== API tests against the built app"
+npx vitest run --project api --reporter=default --reporter=json --outputFile.json="$results/api.json"
+
+# One closing line for the whole suite.
+node -e '
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of process.argv.slice(1)) {
+    const r = require(file);
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results/unit.json" "$results/api.json"

@@ -75,10 +75,11 @@ describe('the SSE contract', () => {
   it('streams the log as SSE, pings while idle, and unsubscribes when the reader leaves', async () => {
     const log = createMemoryEventLog();
     const stream = createSseStream(log, { pingIntervalMs: 20 });
-    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
     log.append(delta('x'));
     let text = '';
-    while (!text.includes(': ping')) text += (await reader.read()).value ?? '';
+    while (!text.includes(': ping')) text += decoder.decode((await reader.read()).value);
     expect(text.startsWith('id: 1\ndata: {"type":"delta","value":"x"}\n\n')).toBe(true);
     await reader.cancel();
     // the run goes on without its reader
