@@ -1,5 +1,6 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
+import { cache } from 'react';
 import { z } from 'zod';
 import { findActiveRun } from '@/lib/agent/run-service';
 import type { Conversation, ConversationSummary } from '@/lib/contract';
@@ -7,7 +8,7 @@ import { getStore } from '@/lib/db/client';
 import {
   createConversation as insertConversation,
   deleteConversation as removeConversationRow,
-  findConversation,
+  findConversation as findConversationRow,
   listConversations as selectConversations,
   listMessages,
 } from '@/lib/db/queries';
@@ -34,10 +35,20 @@ export async function listConversations(): Promise<ConversationSummary[]> {
 
 export async function getConversation(id: string): Promise<Conversation> {
   const { db } = await getStore();
-  const row = await findConversation(db, id);
+  const row = await findConversationRow(db, id);
   if (!row) throw new AppError('not_found', 'Conversation not found.');
   return { id: row.id, title: row.title, messages: await listMessages(db, id) };
 }
+
+/** For pages: a conversation, or null when the id names none (malformed ids included). */
+export const findConversation = cache(async (id: string): Promise<Conversation | null> => {
+  try {
+    return await getConversation(parseConversationId(id));
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_found') return null;
+    throw error;
+  }
+});
 
 /** Deleting stops whatever is running in the conversation first. */
 export async function deleteConversation(id: string): Promise<void> {

@@ -147,12 +147,24 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   record.finished = true;
 }
 
-export async function startMockUpstream(): Promise<MockUpstream> {
+export async function startMockUpstream(listenPort = 0): Promise<MockUpstream> {
   const requests: RecordedRequest[] = [];
 
   const server = createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
     const path = (req.url ?? '').split('?')[0] ?? '';
+    // Control endpoints, for tests in another process (Playwright) to see what the upstream was asked.
+    if (path === '/__mock/health') return void res.end('ok');
+    if (path === '/__mock/requests') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const summary = requests.map(({ kind, closedByClient, finished, body }) => ({
+        kind,
+        closedByClient,
+        finished,
+        prompt: lastUserText(body),
+      }));
+      return void res.end(JSON.stringify(summary));
+    }
     const body = req.method === 'POST' ? await readBody(req) : {};
     const kind: RecordedRequest['kind'] = path.endsWith('/chat/completions')
       ? body.stream
@@ -212,7 +224,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     record.finished = true;
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,

@@ -1,0 +1,84 @@
+import type { ChatItem, ErrorInfo, ResponseStep } from '@/lib/contract';
+import { CopyButton } from '@/components/chat/CopyButton';
+import { MODE_BADGE } from '@/components/chat/labels';
+import { Markdown } from '@/components/chat/Markdown';
+
+export function UserBubble({ content }: { content: string }) {
+  return (
+    <div className="flex justify-end" data-role="user">
+      <div className="max-w-[85%] rounded-2xl bg-muted px-4 py-2 whitespace-pre-wrap break-words">{content}</div>
+    </div>
+  );
+}
+
+type AssistantBubbleProps = {
+  content: string;
+  type?: ChatItem['type'];
+  mode?: ResponseStep | null;
+  status?: ChatItem['status'];
+  streaming?: boolean;
+  progress?: string | null;
+  error?: ErrorInfo | null;
+};
+
+/** One assistant answer, stored or streaming: same markup in both, so the hand-over shows no change. */
+export function AssistantBubble({ content, type = 'text', mode, status = 'complete', streaming = false, progress, error }: AssistantBubbleProps) {
+  return (
+    <article className="group flex flex-col gap-1" data-role="assistant" data-status={streaming ? 'streaming' : status} aria-label="Assistant answer">
+      <div className="flex min-h-6 items-center gap-2 text-xs text-muted-foreground">
+        {mode ? (
+          <span className="rounded-full border border-border px-2 py-0.5 font-medium" data-testid="mode-badge">
+            {MODE_BADGE[mode]}
+          </span>
+        ) : null}
+        {progress ? (
+          <span className="flex items-center gap-1.5" data-testid="progress">
+            <span className="size-1.5 animate-pulse rounded-full bg-accent" aria-hidden />
+            {progress}…
+          </span>
+        ) : null}
+        {status === 'interrupted' && !streaming ? (
+          <span className="rounded-full bg-amber-100 px-2 py-0.5 font-medium text-amber-900 dark:bg-amber-900/40 dark:text-amber-200">
+            Interrupted
+          </span>
+        ) : null}
+        {status === 'error' && !streaming && type !== 'error' ? (
+          <span className="rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-900 dark:bg-red-900/40 dark:text-red-200">
+            Ended with an error
+          </span>
+        ) : null}
+        {!streaming && content && type !== 'error' ? (
+          <span className="ml-auto opacity-100 md:opacity-0 md:group-focus-within:opacity-100 md:group-hover:opacity-100">
+            <CopyButton text={content} />
+          </span>
+        ) : null}
+      </div>
+      {type === 'error' ? (
+        <p role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/50 dark:text-red-200">
+          {content}
+        </p>
+      ) : content ? (
+        <Markdown streaming={streaming}>{content}</Markdown>
+      ) : null}
+      {error ? (
+        <p role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/50 dark:text-red-200">
+          {error.message}
+        </p>
+      ) : null}
+    </article>
+  );
+}
+
+export function MessageList({ messages }: { messages: ChatItem[] }) {
+  return (
+    <>
+      {messages.map((item) =>
+        item.role === 'user' ? (
+          <UserBubble key={item.id} content={item.content} />
+        ) : (
+          <AssistantBubble key={item.id} content={item.content} type={item.type} mode={item.mode} status={item.status} />
+        ),
+      )}
+    </>
+  );
+}

@@ -1,0 +1,37 @@
+import Link from 'next/link';
+import { cache } from 'react';
+import { listConversations } from '@/lib/conversations';
+import { DeleteConversationButton } from '@/components/sidebar/DeleteConversationButton';
+import { SidebarLink } from '@/components/sidebar/SidebarLink';
+
+/** Rendered in the desktop column and the mobile menu: one query per request serves both. */
+const loadConversations = cache(listConversations);
+
+export async function Sidebar() {
+  const conversations = await loadConversations();
+  return (
+    <nav aria-label="Conversations" className="flex min-h-0 flex-1 flex-col gap-3 p-3">
+      <Link
+        href="/"
+        className="rounded-lg border border-border px-3 py-2 text-center text-sm font-medium hover:bg-muted focus-visible:outline-2 focus-visible:outline-accent"
+      >
+        New chat
+      </Link>
+      {conversations.length === 0 ? (
+        <p className="px-3 text-sm text-muted-foreground">No conversations yet.</p>
+      ) : (
+        <ul className="flex min-h-0 flex-col gap-0.5 overflow-y-auto">
+          {conversations.map((conversation) => {
+            const title = conversation.title || 'New conversation';
+            return (
+              <li key={conversation.id} className="group flex items-center gap-1">
+                <SidebarLink href={`/c/${conversation.id}`}>{title}</SidebarLink>
+                <DeleteConversationButton id={conversation.id} title={title} />
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </nav>
+  );
+}

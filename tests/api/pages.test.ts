@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type AppServer } from '../helpers/app-server';
+import { newConversation, runPrompt } from '../helpers/api-client';
+
+let app: AppServer;
+
+beforeAll(async () => {
+  app = await startApp({ DEMO_TOKEN_DELAY_MS: '1' });
+});
+afterAll(() => app?.stop());
+
+/** What a client without JavaScript gets: the server-rendered HTML alone. */
+const html = async (path: string) => {
+  const response = await fetch(`${app.url}${path}`);
+  return { status: response.status, body: await response.text() };
+};
+
+describe('server-rendered pages', () => {
+  it('renders a conversation\'s history into the HTML, and lists it in the sidebar', async () => {
+    const id = await newConversation(app.url);
+    await runPrompt(app.url, id, 'Write a poem about the tide');
+    await runPrompt(app.url, id, 'How deep is the ocean?');
+    const page = await html(`/c/${id}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Write a poem about the tide');
+    expect(page.body).toContain('How deep is the ocean?');
+    expect(page.body).toContain('No model hums behind this screen');
+    expect(page.body).toContain('data-role="assistant"');
+    expect(page.body).toContain(`href="/c/${id}"`);
+    expect(page.body).toContain('<title>Write a poem about the tide · Sluice</title>');
+  });
+
+  it('says on the page that the demo model is answering, and how to configure a real one', async () => {
+    const page = await html('/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Demo model.');
+    expect(page.body).toContain('OPENAI_API_KEY');
+    expect(page.body).toContain('OPENAI_BASE_URL');
+  });
+
+  it('answers 404 for a conversation that does not exist', async () => {
+    expect((await html('/c/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await html('/c/not-an-id')).status).toBe(404);
+  });
+});

@@ -1,0 +1,210 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+
+const MOCK_URL = process.env.E2E_MOCK_URL!;
+
+type MockRequest = { kind: string; closedByClient: boolean; finished: boolean; prompt: string };
+
+async function mockRequests(page: Page): Promise<MockRequest[]> {
+  const response = await page.request.get(`${MOCK_URL}/__mock/requests`);
+  return (await response.json()) as MockRequest[];
+}
+
+const promptBox = (page: Page) => page.getByRole('textbox', { name: 'Message' });
+const answers = (page: Page) => page.locator('article[data-role="assistant"]');
+
+async function send(page: Page, prompt: string) {
+  const before = await page.locator('[data-role="user"]').count();
+  await promptBox(page).fill(prompt);
+  await promptBox(page).press('Enter');
+  // the turn shows at once
+  await expect(page.locator('[data-role="user"]')).toHaveCount(before + 1);
+}
+
+/** Waits until the run is over and the server-rendered history has taken the answer over. */
+async function settle(page: Page) {
+  await expect(page.getByTestId('live-answer')).toHaveCount(0, { timeout: 20_000 });
+  await expect(promptBox(page)).toBeEnabled();
+}
+
+/** Opens `/` and waits until the page is interactive (typing before hydration would race React). */
+async function newChat(page: Page) {
+  await page.goto('/');
+  await expect(page.locator('form[data-ready]')).toHaveCount(1);
+  await expect(promptBox(page)).toBeFocused();
+}
+
+test('streams an answer in visible pieces, then the history survives a reload', async ({ page }) => {
+  await newChat(page);
+  // Record every text the answer shows while it streams.
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __renders: string[] }).__renders = seen;
+    new MutationObserver(() => {
+      const live = document.querySelector('[data-testid="live-answer"] article');
+      const text = live?.textContent ?? '';
+      if (text && seen.at(-1) !== text) seen.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await send(page, 'How do herons fish? [slow:120][reply:Herons stand still in shallow water and strike fast at passing fish.]');
+  await expect(page.getByTestId('progress')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
+  await expect(promptBox(page)).toBeDisabled();
+  await settle(page);
+
+  const renders = await page.evaluate(() => (window as unknown as { __renders: string[] }).__renders);
+  const partial = renders.filter((t) => t.includes('Herons') && !t.includes('passing fish.'));
+  expect(partial.length).toBeGreaterThanOrEqual(2);
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  await expect(answers(page).last()).toContainText('strike fast at passing fish.');
+  await expect(answers(page).last().getByTestId('mode-badge')).toHaveText('Question');
+
+  await page.reload();
+  await expect(page.locator('[data-role="user"]')).toHaveText(['How do herons fish? [slow:120][reply:Herons stand still in shallow water and strike fast at passing fish.]']);
+  await expect(answers(page)).toHaveCount(1);
+  await expect(answers(page).first()).toContainText('Herons stand still in shallow water');
+});
+
+test('reaches every mode, with a badge for each and highlighted code', async ({ page }) => {
+  await newChat(page);
+  const cases: [string, string][] = [
+    ['a poem about the sea', 'Poem'],
+    ['a script that prints hello', 'Code'],
+    ['How do rivers form?', 'Question'],
+    ['hmm', 'Clarify'],
+    ['something unsafe', 'Refused'],
+  ];
+  for (const [index, [prompt, badge]] of cases.entries()) {
+    await send(page, prompt);
+    await settle(page);
+    await expect(answers(page)).toHaveCount(index + 1);
+    await expect(answers(page).nth(index).getByTestId('mode-badge')).toHaveText(badge);
+  }
+  const code = answers(page).nth(1);
+  await expect(code.locator('pre')).toContainText('console.log("mock code");');
+  await expect(code.getByRole('button', { name: /copy/i }).first()).toBeVisible();
+  await expect(answers(page).nth(4)).toContainText('cannot help with that');
+  // a poem keeps its line breaks
+  await expect(answers(page).nth(0).locator('br')).toHaveCount(1);
+  // no duplicates after the server took over
+  await expect(page.locator('[data-role="user"]')).toHaveCount(5);
+});
+
+test('Stop ends the answer on the server, keeps the partial text and marks it interrupted', async ({ page }) => {
+  await newChat(page);
+  const prompt = 'Count slowly? [slow:250][reply:one two three four five six seven eight nine ten eleven twelve]';
+  await send(page, prompt);
+  const live = page.getByTestId('live-answer');
+  await expect(live).toContainText('two');
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await settle(page);
+
+  const answer = answers(page).last();
+  await expect(answer).toHaveAttribute('data-status', 'interrupted');
+  await expect(answer).toContainText('Interrupted');
+  await expect(answer).toContainText('one two');
+  await expect(answer).not.toContainText('twelve');
+  // the server stopped asking the upstream
+  await expect
+    .poll(async () => (await mockRequests(page)).filter((r) => r.kind === 'chat' && r.prompt === prompt).at(-1)?.closedByClient)
+    .toBe(true);
+  await page.reload();
+  await expect(answers(page).last()).toHaveAttribute('data-status', 'interrupted');
+});
+
+test('an upstream failure shows a readable error and the prompt box works again at once', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'Will this work? [fail:500]');
+  await expect(page.getByRole('main').getByRole('alert')).toContainText(/model provider answered with HTTP 500/);
+  await expect(promptBox(page)).toBeEnabled();
+  await settle(page);
+  await send(page, 'And now?');
+  await settle(page);
+  await expect(answers(page).last()).toContainText('mock upstream answering');
+});
+
+test('raw HTML in model output is never executed', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'Show html? [reply:<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> **safe**]');
+  await settle(page);
+  await page.reload();
+  await expect(answers(page).last()).toContainText('safe');
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  await expect(answers(page).last().locator('script, img[onerror]')).toHaveCount(0);
+});
+
+test('switches between conversations in the sidebar, and deletes one', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'First topic: owls?');
+  await settle(page);
+  const firstUrl = page.url();
+  await page.getByRole('link', { name: 'New chat' }).first().click();
+  await expect(page).toHaveURL(/\/$/);
+  await send(page, 'Second topic: whales?');
+  await settle(page);
+
+  const sidebar = page.getByRole('navigation', { name: 'Conversations' }).first();
+  // newest first
+  await expect(sidebar.getByRole('link').nth(1)).toHaveText('Second topic: whales?');
+  await sidebar.getByRole('link', { name: 'First topic: owls?' }).click();
+  await expect(page).toHaveURL(firstUrl);
+  await expect(page.locator('[data-role="user"]')).toHaveText(['First topic: owls?']);
+  await expect(sidebar.getByRole('link', { name: 'First topic: owls?' })).toHaveAttribute('aria-current', 'page');
+  await sidebar.getByRole('link', { name: 'Second topic: whales?' }).click();
+  await expect(page.locator('[data-role="user"]')).toHaveText(['Second topic: whales?']);
+
+  await sidebar.getByRole('button', { name: 'Delete “Second topic: whales?”' }).click();
+  await sidebar.getByRole('button', { name: 'Confirm deleting “Second topic: whales?”' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(sidebar.getByRole('link', { name: 'Second topic: whales?' })).toHaveCount(0);
+  await expect(sidebar.getByRole('link', { name: 'First topic: owls?' })).toBeVisible();
+});
+
+test('can be used by keyboard alone', async ({ page }) => {
+  await newChat(page);
+  await page.keyboard.type('line one');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('line two?');
+  await expect(promptBox(page)).toHaveValue('line one\nline two?');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('[data-role="user"]')).toHaveCount(1);
+  await settle(page);
+  await expect(page.locator('[data-role="user"]').last()).toHaveText('line one\nline two?');
+  // focus is back in the box, ready for the next prompt
+  await expect(promptBox(page)).toBeFocused();
+  // and the sidebar is reachable by Tab
+  await page.keyboard.press('Shift+Tab');
+  await expect(page.locator(':focus')).toHaveCount(1);
+});
+
+test('has no serious accessibility violations, and looks right at 1280 and 375 px in light and dark', async ({ page }, testInfo) => {
+  await newChat(page);
+  const scan = async () => {
+    const results = await new AxeBuilder({ page }).analyze();
+    return results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  };
+  expect(await scan()).toEqual([]);
+  await send(page, 'Write a poem about rivers');
+  await settle(page);
+  await send(page, 'a script that prints hello');
+  await settle(page);
+  await send(page, 'How do tides work?');
+  await settle(page);
+  expect(await scan()).toEqual([]);
+  const url = page.url();
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(await scan()).toEqual([]);
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(url);
+      await settle(page);
+      const file = testInfo.outputPath(`conversation-${width}-${colorScheme}.png`);
+      await page.screenshot({ path: file, fullPage: false });
+      await testInfo.attach(`conversation-${width}-${colorScheme}`, { path: file, contentType: 'image/png' });
+    }
+  }
+});

@@ -1,0 +1,9 @@
+/** Runs the mock upstream as its own process (Playwright's webServer, benchmarks): MOCK_UPSTREAM_PORT=... */
+import { startMockUpstream } from './server';
+
+const port = Number(process.env.MOCK_UPSTREAM_PORT ?? 3218);
+const mock = await startMockUpstream(port);
+console.log(`mock upstream listening at ${mock.baseURL}`);
+const shutdown = () => void mock.close().then(() => process.exit(0));
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
