@@ -69,7 +69,14 @@ export function Chat({ conversationId, persistedCount }: { conversationId: strin
   const shown = caughtUp ? null : live;
 
   useEffect(() => {
-    const onScroll = () => (followRef.current = isNearBottom());
+    let lastY = window.scrollY;
+    // Any move up is the reader's (following only ever scrolls down); reaching the bottom again resumes following.
+    const onScroll = () => {
+      const y = window.scrollY;
+      if (y < lastY - 2) followRef.current = false;
+      else if (isNearBottom()) followRef.current = true;
+      lastY = y;
+    };
     window.addEventListener('scroll', onScroll, { passive: true });
     scrollToBottom();
     return () => window.removeEventListener('scroll', onScroll);
@@ -160,6 +167,15 @@ export function Chat({ conversationId, persistedCount }: { conversationId: strin
 
   return (
     <>
+      {persistedCount === 0 && !shown ? (
+        <div className="py-12 text-center">
+          <h1 className="text-2xl font-semibold">What can I do for you?</h1>
+          <p className="mt-2 text-muted-foreground">
+            Ask a question, ask for a poem, or ask for some code. Every prompt is checked for safety and routed to the
+            right mode before the answer streams in.
+          </p>
+        </div>
+      ) : null}
       {shown ? (
         <>
           <UserBubble content={shown.prompt} />

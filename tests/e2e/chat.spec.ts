@@ -83,6 +83,9 @@ test('reaches every mode, with a badge for each and highlighted code', async ({ 
   const code = answers(page).nth(1);
   await expect(code.locator('pre')).toContainText('console.log("mock code");');
   await expect(code.getByRole('button', { name: /copy/i }).first()).toBeVisible();
+  for (const index of [0, 1, 2, 3, 4]) {
+    await expect(answers(page).nth(index).getByRole('button', { name: 'Copy answer' })).toHaveCount(1);
+  }
   await expect(answers(page).nth(4)).toContainText('cannot help with that');
   // a poem keeps its line breaks
   await expect(answers(page).nth(0).locator('br')).toHaveCount(1);
@@ -90,14 +93,16 @@ test('reaches every mode, with a badge for each and highlighted code', async ({ 
   await expect(page.locator('[data-role="user"]')).toHaveCount(5);
 });
 
-test('Stop ends the answer on the server, keeps the partial text and marks it interrupted', async ({ page }) => {
+test('Stop ends the answer on the server, keeps the partial text and marks it interrupted', async ({ page }, testInfo) => {
   await newChat(page);
   const prompt = 'Count slowly? [slow:250][reply:one two three four five six seven eight nine ten eleven twelve]';
   await send(page, prompt);
   const live = page.getByTestId('live-answer');
   await expect(live).toContainText('two');
+  await page.screenshot({ path: testInfo.outputPath('streaming-1280-light.png') });
   await page.getByRole('button', { name: 'Stop' }).click();
   await settle(page);
+  await page.screenshot({ path: testInfo.outputPath('interrupted-1280-light.png') });
 
   const answer = answers(page).last();
   await expect(answer).toHaveAttribute('data-status', 'interrupted');
@@ -160,6 +165,25 @@ test('switches between conversations in the sidebar, and deletes one', async ({ 
   await expect(sidebar.getByRole('link', { name: 'First topic: owls?' })).toBeVisible();
 });
 
+test('follows a growing answer, but not once the reader scrolls up', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 500 });
+  await newChat(page);
+  const lines = Array.from({ length: 40 }, (_, i) => `Line ${i + 1} of a long answer.`).join('\n\n');
+  await send(page, `Long answer? [slow:25][reply:${lines}]`);
+  const live = page.getByTestId('live-answer');
+  await expect(live).toContainText('Line 12 ');
+  // following: the page has scrolled down to the newest text
+  await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(100);
+  await page.mouse.move(700, 250);
+  await page.mouse.wheel(0, -100_000);
+  await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(0);
+  const seenAtScrollUp = (await live.textContent())?.length ?? 0;
+  // more text arrives, and the reader stays where they are
+  await expect.poll(async () => (await live.textContent())?.length ?? 0).toBeGreaterThan(seenAtScrollUp + 100);
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  await settle(page);
+});
+
 test('can be used by keyboard alone', async ({ page }) => {
   await newChat(page);
   await page.keyboard.type('line one');
@@ -179,6 +203,13 @@ test('can be used by keyboard alone', async ({ page }) => {
 
 test('has no serious accessibility violations, and looks right at 1280 and 375 px in light and dark', async ({ page }, testInfo) => {
   await newChat(page);
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    const file = testInfo.outputPath(`new-chat-${width}-light.png`);
+    await page.screenshot({ path: file });
+    await testInfo.attach(`new-chat-${width}-light`, { path: file, contentType: 'image/png' });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
   const scan = async () => {
     const results = await new AxeBuilder({ page }).analyze();
     return results.violations
