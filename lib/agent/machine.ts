@@ -74,6 +74,15 @@ export function toMode(raw: unknown): Mode {
   return parsed.success ? parsed.data : 'prompt_for_more';
 }
 
+/** Fails closed: anything but an explicit verdict counts as unsafe. */
+export function toSafetyVerdict(raw: unknown): SafetyVerdict {
+  const verdict = raw as Partial<SafetyVerdict> | null;
+  if (verdict && typeof verdict === 'object' && typeof verdict.safe === 'boolean') {
+    return verdict.reason ? { safe: verdict.safe, reason: verdict.reason } : { safe: verdict.safe };
+  }
+  return { safe: false, reason: 'the safety check gave no verdict' };
+}
+
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof AppError) return error.toInfo();
   return new AppError('internal_error').toInfo();
@@ -124,10 +133,9 @@ export const agentMachine = setup({
       enqueue.assign({ steps: { ...context.steps, [params.name]: params.status } });
       enqueue.emit({ type: 'step', name: params.name, status: params.status });
     }),
-    recordSafety: assign({
-      safety: (_, params: { verdict: SafetyVerdict }) => params.verdict,
-    }),
-    recordMode: assign({ mode: (_, params: { raw: unknown }) => toMode(params.raw) }),
+    recordAnalysis: assign((_, params: { step: AnalysisStep; output: unknown }) =>
+      params.step === 'check_safety' ? { safety: toSafetyVerdict(params.output) } : { mode: toMode(params.output) },
+    ),
     beginResponse: enqueueActions(({ enqueue, context }, params: { step: ResponseStep }) => {
       enqueue.assign({
         responseStep: params.step,
@@ -190,60 +198,8 @@ export const agentMachine = setup({
         },
       },
       states: {
-        check_safety: {
-          initial: 'running',
-          states: {
-            running: {
-              entry: { type: 'markStep', params: { name: 'check_safety', status: 'started' } },
-              invoke: {
-                src: 'checkSafety',
-                input: ({ context }) => ({ prompt: context.prompt, history: context.history }),
-                onDone: {
-                  target: 'done',
-                  actions: [
-                    { type: 'recordSafety', params: ({ event }) => ({ verdict: event.output }) },
-                    { type: 'markStep', params: { name: 'check_safety', status: 'completed' } },
-                  ],
-                },
-                onError: {
-                  target: '#agent.prompt',
-                  actions: {
-                    type: 'endTurn',
-                    params: failTurn('check_safety'),
-                  },
-                },
-              },
-            },
-            done: { type: 'final' },
-          },
-        },
-        decide_mode: {
-          initial: 'running',
-          states: {
-            running: {
-              entry: { type: 'markStep', params: { name: 'decide_mode', status: 'started' } },
-              invoke: {
-                src: 'decideMode',
-                input: ({ context }) => ({ prompt: context.prompt, history: context.history }),
-                onDone: {
-                  target: 'done',
-                  actions: [
-                    { type: 'recordMode', params: ({ event }) => ({ raw: event.output }) },
-                    { type: 'markStep', params: { name: 'decide_mode', status: 'completed' } },
-                  ],
-                },
-                onError: {
-                  target: '#agent.prompt',
-                  actions: {
-                    type: 'endTurn',
-                    params: failTurn('decide_mode'),
-                  },
-                },
-              },
-            },
-            done: { type: 'final' },
-          },
-        },
+        check_safety: analysisRegion('check_safety', 'checkSafety'),
+        decide_mode: analysisRegion('decide_mode', 'decideMode'),
       },
       onDone: [
         { guard: 'isUnsafe', target: 'unsafe_response' },
@@ -260,6 +216,33 @@ export const agentMachine = setup({
     unsafe_response: respondState('unsafe_response'),
   },
 });
+
+type AnalysisStep = 'check_safety' | 'decide_mode';
+
+/** The two analysis steps are regions of one parallel state: each runs its actor, then rests in `done`. */
+function analysisRegion(step: AnalysisStep, src: 'checkSafety' | 'decideMode') {
+  return {
+    initial: 'running',
+    states: {
+      running: {
+        entry: { type: 'markStep', params: { name: step, status: 'started' } },
+        invoke: {
+          src,
+          input: ({ context }: { context: AgentContext }) => ({ prompt: context.prompt, history: context.history }),
+          onDone: {
+            target: 'done',
+            actions: [
+              { type: 'recordAnalysis', params: ({ event }: { event: { output: unknown } }) => ({ step, output: event.output }) },
+              { type: 'markStep', params: { name: step, status: 'completed' } },
+            ],
+          },
+          onError: { target: '#agent.prompt', actions: { type: 'endTurn', params: failTurn(step) } },
+        },
+      },
+      done: { type: 'final' },
+    },
+  } as const;
+}
 
 /** Every response step has the same shape: stream from the `respond` actor, then rest in `prompt`. */
 function respondState(step: ResponseStep) {

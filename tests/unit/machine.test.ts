@@ -3,6 +3,7 @@ import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import {
   agentMachine,
   toMode,
+  toSafetyVerdict,
   type AgentEmitted,
   type AnalysisInput,
   type RespondInput,
@@ -109,6 +110,14 @@ describe('agent machine', () => {
     }
     expect(toMode({ mode: 'generate_code' })).toBe('generate_code');
     expect(toMode(' generate_poem\n')).toBe('generate_poem');
+  });
+
+  it('fails closed: a safety check without a verdict counts as unsafe', async () => {
+    const { actor } = startAgent({ safety: async () => ({}) as SafetyVerdict, mode: async () => 'generate_code' });
+    const snapshot = await runTurn(actor, 'x');
+    expect(snapshot.context.responseStep).toBe('unsafe_response');
+    expect(toSafetyVerdict({ safe: true })).toEqual({ safe: true });
+    expect(toSafetyVerdict('yes')).toMatchObject({ safe: false });
   });
 
   for (const order of ['safety first', 'mode first'] as const) {
