@@ -5,7 +5,6 @@ export const SSE_HEADERS = {
   // no-transform keeps proxies and Next's compression from buffering the stream.
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
-  Connection: 'keep-alive',
 } as const;
 
 export function encodeSseEvent({ id, event }: LoggedEvent): string {
