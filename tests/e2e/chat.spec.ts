@@ -27,6 +27,22 @@ async function settle(page: Page) {
   await expect(promptBox(page)).toBeEnabled();
 }
 
+/** Notes whether `text`, once in an answer on screen, ever leaves it: the hand-over from stream to stored history must not flicker. */
+async function watchForFlicker(page: Page, text: string) {
+  await page.evaluate((watched) => {
+    const state = { seen: false, lost: 0 };
+    (window as unknown as { __flicker: typeof state }).__flicker = state;
+    new MutationObserver(() => {
+      const present = Array.from(document.querySelectorAll('article[data-role="assistant"]')).some((answer) =>
+        (answer.textContent ?? '').includes(watched),
+      );
+      if (present) state.seen = true;
+      else if (state.seen) state.lost += 1;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, text);
+  return async () => page.evaluate(() => (window as unknown as { __flicker: { seen: boolean; lost: number } }).__flicker);
+}
+
 /** Opens `/` and waits until the page is interactive (typing before hydration would race React). */
 async function newChat(page: Page) {
   await page.goto('/');
@@ -46,6 +62,7 @@ test('streams an answer in visible pieces, then the history survives a reload', 
       if (text && seen.at(-1) !== text) seen.push(text);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
+  const flicker = await watchForFlicker(page, 'strike fast at passing fish.');
   await send(page, 'How do herons fish? [slow:120][reply:Herons stand still in shallow water and strike fast at passing fish.]');
   await expect(page.getByTestId('progress')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
@@ -58,6 +75,8 @@ test('streams an answer in visible pieces, then the history survives a reload', 
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await expect(answers(page).last()).toContainText('strike fast at passing fish.');
   await expect(answers(page).last().getByTestId('mode-badge')).toHaveText('Question');
+  // moving from `/` to the conversation's own page never blanked the answer
+  expect(await flicker()).toEqual({ seen: true, lost: 0 });
 
   await page.reload();
   await expect(page.locator('[data-role="user"]')).toHaveText(['How do herons fish? [slow:120][reply:Herons stand still in shallow water and strike fast at passing fish.]']);
@@ -91,6 +110,12 @@ test('reaches every mode, with a badge for each and highlighted code', async ({ 
   await expect(answers(page).nth(0).locator('br')).toHaveCount(1);
   // no duplicates after the server took over
   await expect(page.locator('[data-role="user"]')).toHaveCount(5);
+  // and no flicker when the refreshed history takes a streamed answer over on the conversation's page
+  const flicker = await watchForFlicker(page, 'Kingfishers dive headfirst.');
+  await send(page, 'And then? [slow:40][reply:Kingfishers dive headfirst.]');
+  await settle(page);
+  await expect(answers(page)).toHaveCount(6);
+  expect(await flicker()).toEqual({ seen: true, lost: 0 });
 });
 
 test('Stop ends the answer on the server, keeps the partial text and marks it interrupted', async ({ page }, testInfo) => {

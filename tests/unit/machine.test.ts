@@ -198,6 +198,28 @@ describe('agent machine', () => {
     expect(snapshot.context.history.at(-1)).toEqual({ role: 'assistant', content: partial });
   });
 
+  it('cancel during the analysis interrupts both running steps and answers nothing', async () => {
+    const { actor, emitted } = startAgent({
+      safety: () => delay(200).then(() => ({ safe: true })),
+      mode: () => delay(200).then(() => 'answer_question'),
+    });
+    actor.send({ type: 'user.prompt', prompt: 'q' });
+    actor.send({ type: 'cancel' });
+    const snapshot = actor.getSnapshot();
+    expect(snapshot.matches('prompt')).toBe(true);
+    expect(snapshot.context.outcome).toEqual({ status: 'interrupted' });
+    expect(stepsOf(emitted)).toEqual([
+      'check_safety:started',
+      'decide_mode:started',
+      'check_safety:interrupted',
+      'decide_mode:interrupted',
+    ]);
+    // a late result from the stopped actors changes nothing
+    await delay(250);
+    expect(actor.getSnapshot().context.mode).toBeNull();
+    expect(emitted.some((e) => e.type === 'mode')).toBe(false);
+  });
+
   it('keeps the history across turns and passes it to the model', async () => {
     const seen: RespondInput['history'][] = [];
     const { actor } = startAgent({
