@@ -61,8 +61,9 @@ export type RespondInput = {
   parent: { send: (event: { type: 'response.delta'; delta: string }) => void };
 };
 
-const notProvided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
+/** Placeholders: the run service provides the real actors, tests provide fakes. */
+const notProvided = <TOutput, TInput>(name: string) =>
+  fromPromise<TOutput, TInput>(async () => {
     throw new Error(`The agent actor "${name}" was not provided; use agentMachine.provide().`);
   });
 
@@ -105,11 +106,9 @@ export const agentMachine = setup({
     input: {} as AgentInput,
   },
   actors: {
-    checkSafety: notProvided('checkSafety') as unknown as ReturnType<
-      typeof fromPromise<SafetyVerdict, AnalysisInput>
-    >,
-    decideMode: notProvided('decideMode') as unknown as ReturnType<typeof fromPromise<unknown, AnalysisInput>>,
-    respond: notProvided('respond') as unknown as ReturnType<typeof fromPromise<string, RespondInput>>,
+    checkSafety: notProvided<SafetyVerdict, AnalysisInput>('checkSafety'),
+    decideMode: notProvided<unknown, AnalysisInput>('decideMode'),
+    respond: notProvided<string, RespondInput>('respond'),
   },
   guards: {
     isUnsafe: ({ context }) => context.safety?.safe === false,
@@ -136,14 +135,9 @@ export const agentMachine = setup({
     recordAnalysis: assign((_, params: { step: AnalysisStep; output: unknown }) =>
       params.step === 'check_safety' ? { safety: toSafetyVerdict(params.output) } : { mode: toMode(params.output) },
     ),
-    beginResponse: enqueueActions(({ enqueue, context }, params: { step: ResponseStep }) => {
-      enqueue.assign({
-        responseStep: params.step,
-        response: '',
-        steps: { ...context.steps, [params.step]: 'started' },
-      });
+    announceResponse: enqueueActions(({ enqueue }, params: { step: ResponseStep }) => {
+      enqueue.assign({ responseStep: params.step, response: '' });
       enqueue.emit({ type: 'mode', step: params.step });
-      enqueue.emit({ type: 'step', name: params.step, status: 'started' });
     }),
     appendDelta: enqueueActions(({ enqueue, context, event }) => {
       if (event.type !== 'response.delta' || event.delta === '') return;
@@ -247,7 +241,10 @@ function analysisRegion(step: AnalysisStep, src: 'checkSafety' | 'decideMode') {
 /** Every response step has the same shape: stream from the `respond` actor, then rest in `prompt`. */
 function respondState(step: ResponseStep) {
   return {
-    entry: { type: 'beginResponse', params: { step } },
+    entry: [
+      { type: 'announceResponse', params: { step } },
+      { type: 'markStep', params: { name: step, status: 'started' } },
+    ],
     invoke: {
       src: 'respond',
       input: ({ context, self }: { context: AgentContext; self: RespondInput['parent'] }) => ({
