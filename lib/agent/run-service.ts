@@ -183,7 +183,7 @@ function wireRun(args: {
     const step = snapshot.context.responseStep ?? undefined;
     const text = snapshot.context.response;
     enqueue(async () => {
-      const status: ChatItemStatus = outcome.status === 'complete' ? 'complete' : outcome.status;
+      const status: ChatItemStatus = outcome.status;
       const type = chatItemTypeFor(step, status, text);
       const content = type === 'error' && outcome.status === 'error' ? outcome.error.message : text;
       const item = await insertMessage(db, {
