@@ -5,7 +5,7 @@
  *   [reply:some text]   stream exactly this text (otherwise a default answer per response prompt)
  *   [router:garbage]    the router answers with unparseable text
  *   [router:MODE]       the router answers with MODE
- *   [fail:500]          answer the streamed chat request with HTTP 500 (the SDK retries, then gives up)
+ *   [fail:NNN]          answer the streamed chat request with HTTP NNN, e.g. 500 (the SDK retries 5xx, then gives up)
  *   [fail:router500]    answer the router request with HTTP 500
  *   [fail:malformed]    stream two deltas, then a chunk that is not JSON
  *   [fail:midstream]    stream two deltas, then an error chunk
@@ -181,13 +181,14 @@ export async function startMockUpstream(listenPort = 0): Promise<MockUpstream> {
 
     const prompt = lastUserText(body);
     const failWith = directive(prompt, 'fail');
-    if ((kind === 'chat' && failWith === '500') || (kind === 'router' && failWith === 'router500')) {
-      {
-        res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'mock upstream failure', type: 'server_error' } }));
-        record.finished = true;
-        return;
-      }
+    let failStatus = 0;
+    if (kind === 'chat' && /^\d{3}$/.test(failWith ?? '')) failStatus = Number(failWith);
+    if (kind === 'router' && failWith === 'router500') failStatus = 500;
+    if (failStatus) {
+      res.writeHead(failStatus, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'mock upstream failure', type: 'server_error' } }));
+      record.finished = true;
+      return;
     }
     if (kind === 'chat') return streamChat(res, body, record);
     if (kind === 'router') {

@@ -66,6 +66,15 @@ describe('the openai provider through the real SDK', () => {
     expect(mock.chatRequests().length - before).toBe(2);
   });
 
+  it('says what to check when the provider refuses the key or the model', async () => {
+    const signal = new AbortController().signal;
+    const failure = async (status: number) =>
+      (await collect(model().streamResponse('answer_question', ask(`[fail:${status}]`), signal))).error as AppError;
+    expect((await failure(401)).message).toBe('The model provider answered with HTTP 401. Check OPENAI_API_KEY.');
+    expect((await failure(404)).message).toMatch(/HTTP 404\. Check CHAT_MODEL/);
+    expect((await failure(418)).message).toBe('The model provider answered with HTTP 418.');
+  });
+
   for (const kind of ['malformed', 'midstream'] as const) {
     it(`ends with upstream_error after the partial text on a ${kind} chunk`, async () => {
       const { deltas, error } = await collect(
