@@ -19,7 +19,7 @@ const ConversationIdSchema = z.uuid();
 /** Ids are random UUIDs (122 random bits); anything else cannot name a conversation. */
 export function parseConversationId(id: string): string {
   const parsed = ConversationIdSchema.safeParse(id);
-  if (!parsed.success) throw new AppError('not_found', 'Conversation not found.');
+  if (!parsed.success) throw new AppError('not_found');
   return parsed.data.toLowerCase();
 }
 
@@ -36,7 +36,7 @@ export async function listConversations(): Promise<ConversationSummary[]> {
 export async function getConversation(id: string): Promise<Conversation> {
   const { db } = await getStore();
   const row = await findConversationRow(db, id);
-  if (!row) throw new AppError('not_found', 'Conversation not found.');
+  if (!row) throw new AppError('not_found');
   return { id: row.id, title: row.title, messages: await listMessages(db, id) };
 }
 
@@ -58,5 +58,5 @@ export async function deleteConversation(id: string): Promise<void> {
     run.cancel();
     await run.finished;
   }
-  if (!(await removeConversationRow(db, id))) throw new AppError('not_found', 'Conversation not found.');
+  if (!(await removeConversationRow(db, id))) throw new AppError('not_found');
 }

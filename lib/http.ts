@@ -1,5 +1,6 @@
 import 'server-only';
 import type { z } from 'zod';
+import type { ErrorCode } from '@/lib/contract';
 import { AppError, toAppError } from '@/lib/errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -56,12 +57,9 @@ async function readBodyText(request: Request): Promise<string> {
   }
 }
 
-/** Reads a JSON body: 415 unless it is JSON, 413 past 1 MiB, 400 when it does not parse or fit `schema`. */
-export async function readJsonBody<T extends z.ZodType>(
-  request: Request,
-  schema: T,
-  invalidCode: 'invalid_prompt',
-): Promise<z.infer<T>> {
+/** Reads a JSON body: 415 unless it is JSON, 413 past 1 MiB, 400 `invalid_json` when it does not parse, and
+ * `invalidCode` when it does not fit `schema`. */
+export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode): Promise<z.infer<T>> {
   const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') throw new AppError('unsupported_media_type');
   const text = await readBodyText(request);
@@ -73,7 +71,7 @@ export async function readJsonBody<T extends z.ZodType>(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new AppError(invalidCode, parsed.error.issues[0]?.message ?? undefined);
+    throw new AppError(invalidCode, parsed.error.issues[0]?.message);
   }
   return parsed.data;
 }

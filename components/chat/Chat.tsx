@@ -44,6 +44,10 @@ function applyEvent(turn: LiveTurn, event: StreamEvent): LiveTurn {
   }
 }
 
+/** A failure on this side of the stream ends the turn as a server `error` event would. */
+const failTurn = (turn: LiveTurn, message: string) =>
+  applyEvent(turn, { type: 'error', value: { code: 'internal_error', message } });
+
 const subscribeToNothing = () => () => {};
 const isNearBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 96;
 const scrollToBottom = () => window.scrollTo({ top: document.documentElement.scrollHeight });
@@ -124,14 +128,12 @@ export function Chat({ conversationId, persistedCount }: { conversationId: strin
         setLive((turn) => (turn ? applyEvent(turn, event) : turn));
       }
       setLive((turn) =>
-        turn && turn.phase !== 'finished'
-          ? { ...turn, phase: 'finished', progress: null, error: { code: 'internal_error', message: 'The stream ended early. Reload to see what was stored.' } }
-          : turn,
+        turn && turn.phase !== 'finished' ? failTurn(turn, 'The stream ended early. Reload to see what was stored.') : turn,
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Something went wrong.';
       if (started) {
-        setLive((turn) => (turn ? { ...turn, phase: 'finished', progress: null, error: { code: 'internal_error', message } } : turn));
+        setLive((turn) => (turn ? failTurn(turn, message) : turn));
       } else {
         // Nothing was sent: give the prompt back so nothing typed is lost.
         setLive(null);

@@ -11,6 +11,14 @@ export function UserBubble({ content }: { content: string }) {
   );
 }
 
+function ErrorNote({ children }: { children: string }) {
+  return (
+    <p role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/50 dark:text-red-200">
+      {children}
+    </p>
+  );
+}
+
 type AssistantBubbleProps = {
   content: string;
   type?: ChatItem['type'];
@@ -54,16 +62,12 @@ export function AssistantBubble({ content, type = 'text', mode, status = 'comple
         ) : null}
       </div>
       {type === 'error' ? (
-        <p role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/50 dark:text-red-200">
-          {content}
-        </p>
+        <ErrorNote>{content}</ErrorNote>
       ) : content ? (
         <Markdown streaming={streaming}>{content}</Markdown>
       ) : null}
       {error ? (
-        <p role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/50 dark:text-red-200">
-          {error.message}
-        </p>
+        <ErrorNote>{error.message}</ErrorNote>
       ) : null}
     </article>
   );

@@ -84,7 +84,7 @@ function restoreActor(models: Models, snapshot: unknown, history: ChatItem[]): A
 export async function startRun(conversationId: string, prompt: string): Promise<ActiveRun> {
   const { db } = await getStore();
   const conversation = await findConversation(db, conversationId);
-  if (!conversation) throw new AppError('not_found', 'Conversation not found.');
+  if (!conversation) throw new AppError('not_found');
   // Checked and reserved with no await in between, so two prompts cannot both start.
   if (activeRuns.has(conversationId)) throw new AppError('run_in_progress');
   activeRuns.set(conversationId, 'starting');
