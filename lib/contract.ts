@@ -4,22 +4,31 @@
  */
 import { z } from 'zod';
 
-export const RESPONSE_STEPS = [
-  'answer_question',
-  'generate_poem',
-  'generate_code',
-  'prompt_for_more',
-  'unsafe_response',
-] as const;
+/** The response steps a model answers; the others stream a fixed text. */
+export const MODEL_RESPONSE_STEPS = ['answer_question', 'generate_poem', 'generate_code'] as const;
+export const FIXED_TEXT_STEPS = ['prompt_for_more', 'unsafe_response'] as const;
+export type ModelResponseStep = (typeof MODEL_RESPONSE_STEPS)[number];
+export type FixedTextStep = (typeof FIXED_TEXT_STEPS)[number];
+
+export const RESPONSE_STEPS = [...MODEL_RESPONSE_STEPS, ...FIXED_TEXT_STEPS] as const;
 export const ResponseStepSchema = z.enum(RESPONSE_STEPS);
 export type ResponseStep = z.infer<typeof ResponseStepSchema>;
 
+export function isModelResponseStep(step: ResponseStep): step is ModelResponseStep {
+  return (MODEL_RESPONSE_STEPS as readonly ResponseStep[]).includes(step);
+}
+
 /** The four modes the router may choose; `unsafe_response` is chosen by the safety check only. */
-export const MODES = ['answer_question', 'generate_poem', 'generate_code', 'prompt_for_more'] as const;
+export const MODES = [...MODEL_RESPONSE_STEPS, 'prompt_for_more'] as const;
 export const ModeSchema = z.enum(MODES);
 export type Mode = z.infer<typeof ModeSchema>;
 
-export const STEP_NAMES = ['prompt', 'check_safety', 'decide_mode', ...RESPONSE_STEPS] as const;
+/** The steps a run reports and traces; `prompt`, the resting state, is not one of them. */
+export const REPORTED_STEPS = ['check_safety', 'decide_mode', ...RESPONSE_STEPS] as const;
+export const ReportedStepSchema = z.enum(REPORTED_STEPS);
+export type ReportedStep = z.infer<typeof ReportedStepSchema>;
+
+export const STEP_NAMES = ['prompt', ...REPORTED_STEPS] as const;
 export const StepNameSchema = z.enum(STEP_NAMES);
 export type StepName = z.infer<typeof StepNameSchema>;
 
@@ -61,9 +70,6 @@ export const ErrorInfoSchema = z.object({ code: ErrorCodeSchema, message: z.stri
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 export const ErrorBodySchema = z.object({ error: ErrorInfoSchema });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
-
-/** Reported steps exclude `prompt`, the resting state. */
-export const ReportedStepSchema = StepNameSchema.exclude(['prompt']);
 
 export const StreamEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chat_history'), value: z.array(ChatItemSchema) }),
@@ -115,23 +121,3 @@ export const HealthSchema = z.object({
   store: z.enum(['pglite', 'postgres']),
 });
 export type Health = z.infer<typeof HealthSchema>;
-
-/** A conversation's title is its first prompt, cut to 60 characters at a word boundary. */
-export function titleFromPrompt(prompt: string, max = 60): string {
-  const flat = prompt.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const cut = flat.slice(0, max + 1);
-  const lastSpace = cut.lastIndexOf(' ');
-  const head = lastSpace > 0 ? cut.slice(0, lastSpace) : flat.slice(0, max);
-  return head.trimEnd();
-}
-
-/** The kind of ChatItem a finished response step produces. */
-export function chatItemTypeFor(
-  step: ResponseStep | undefined,
-  status: ChatItemStatus,
-  content: string,
-): ChatItem['type'] {
-  if (status === 'error' && content === '') return 'error';
-  return step === 'generate_code' ? 'code' : 'text';
-}

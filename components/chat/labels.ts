@@ -1,7 +1,7 @@
-import type { ResponseStep, StepName } from '@/lib/contract';
+import type { ReportedStep, ResponseStep } from '@/lib/contract';
 
 /** What the page says while a step runs. */
-export const STEP_PROGRESS: Record<Exclude<StepName, 'prompt'>, string> = {
+export const STEP_PROGRESS: Record<ReportedStep, string> = {
   check_safety: 'Checking safety',
   decide_mode: 'Choosing a mode',
   answer_question: 'Answering',

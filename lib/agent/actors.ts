@@ -1,9 +1,11 @@
 import 'server-only';
 import { fromPromise } from 'xstate';
-import type { AnalysisInput, RespondInput, SafetyVerdict } from '@/lib/agent/machine';
-import { FIXED_RESPONSES } from '@/lib/llm/prompts';
-import { streamPacedText } from '@/lib/llm/paced-text';
+import type { AnalysisInput, RespondInput } from '@/lib/agent/machine';
+import { isModelResponseStep } from '@/lib/contract';
 import type { Models } from '@/lib/llm';
+import { streamPacedText } from '@/lib/llm/paced-text';
+import { FIXED_RESPONSES } from '@/lib/llm/prompts';
+import type { SafetyVerdict } from '@/lib/llm/types';
 
 /**
  * The machine's real implementations. Each takes the actor's own `signal`, so leaving a state (a cancel, a
@@ -18,10 +20,9 @@ export function createAgentActors(models: Models) {
       models.chat.decideMode(input.history, signal),
     ),
     respond: fromPromise<string, RespondInput>(async ({ input, signal }) => {
-      const deltas =
-        input.step === 'prompt_for_more' || input.step === 'unsafe_response'
-          ? streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal)
-          : models.chat.streamResponse(input.step, input.history, signal);
+      const deltas = isModelResponseStep(input.step)
+        ? models.chat.streamResponse(input.step, input.history, signal)
+        : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal);
       let text = '';
       for await (const delta of deltas) {
         if (signal.aborted) break;

@@ -4,21 +4,9 @@
  * and swapped for fakes in tests with `agentMachine.provide(...)`.
  */
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
-import {
-  ModeSchema,
-  type ErrorInfo,
-  type Mode,
-  type ResponseStep,
-  type StepName,
-  type StepStatus,
-} from '@/lib/contract';
-import { AppError } from '@/lib/errors';
-
-export type ChatTurn = { role: 'user' | 'assistant'; content: string };
-
-export type SafetyVerdict = { safe: boolean; reason?: string };
-
-export type ReportedStep = Exclude<StepName, 'prompt'>;
+import { ModeSchema, type ErrorInfo, type Mode, type ReportedStep, type ResponseStep, type StepStatus } from '@/lib/contract';
+import { toAppError } from '@/lib/errors';
+import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
 
 export type TurnOutcome =
   | { status: 'complete' }
@@ -43,8 +31,11 @@ export type AgentEvent =
   | { type: 'response.delta'; delta: string }
   | { type: 'cancel' };
 
+/** What a step produced: the safety verdict, the chosen mode, or the response text (partial when cut short). */
+export type StepOutput = SafetyVerdict | { mode: Mode } | { content: string };
+
 export type AgentEmitted =
-  | { type: 'step'; name: ReportedStep; status: StepStatus }
+  | { type: 'step'; name: ReportedStep; status: StepStatus; output?: StepOutput }
   | { type: 'mode'; step: ResponseStep }
   | { type: 'delta'; delta: string }
   | { type: 'turn.ended'; outcome: TurnOutcome };
@@ -84,17 +75,13 @@ export function toSafetyVerdict(raw: unknown): SafetyVerdict {
   return { safe: false, reason: 'the safety check gave no verdict' };
 }
 
-export function toErrorInfo(error: unknown): ErrorInfo {
-  if (error instanceof AppError) return error.toInfo();
-  return new AppError('internal_error').toInfo();
-}
-
 type EndTurnParams = { outcome: TurnOutcome; failedStep?: ReportedStep };
 
 const failTurn =
   (step: ReportedStep) =>
   ({ event }: { event: { error: unknown } }): EndTurnParams => ({
-    outcome: { status: 'error', error: toErrorInfo(event.error) },
+    // The one place an actor's failure becomes the contract's error; anything unexpected is logged there.
+    outcome: { status: 'error', error: toAppError(event.error).toInfo() },
     failedStep: step,
   });
 
@@ -128,13 +115,26 @@ export const agentMachine = setup({
         outcome: null,
       };
     }),
-    markStep: enqueueActions(({ enqueue, context }, params: { name: ReportedStep; status: StepStatus }) => {
-      enqueue.assign({ steps: { ...context.steps, [params.name]: params.status } });
-      enqueue.emit({ type: 'step', name: params.name, status: params.status });
+    startStep: enqueueActions(({ enqueue, context }, params: { name: ReportedStep }) => {
+      enqueue.assign({ steps: { ...context.steps, [params.name]: 'started' } });
+      enqueue.emit({ type: 'step', name: params.name, status: 'started' });
     }),
-    recordAnalysis: assign((_, params: { step: AnalysisStep; output: unknown }) =>
-      params.step === 'check_safety' ? { safety: toSafetyVerdict(params.output) } : { mode: toMode(params.output) },
-    ),
+    completeAnalysis: enqueueActions(({ enqueue, context }, params: { step: AnalysisStep; output: unknown }) => {
+      const steps = { ...context.steps, [params.step]: 'completed' as const };
+      if (params.step === 'check_safety') {
+        const safety = toSafetyVerdict(params.output);
+        enqueue.assign({ safety, steps });
+        enqueue.emit({ type: 'step', name: params.step, status: 'completed', output: safety });
+      } else {
+        const mode = toMode(params.output);
+        enqueue.assign({ mode, steps });
+        enqueue.emit({ type: 'step', name: params.step, status: 'completed', output: { mode } });
+      }
+    }),
+    completeResponse: enqueueActions(({ enqueue, context }, params: { step: ResponseStep }) => {
+      enqueue.assign({ steps: { ...context.steps, [params.step]: 'completed' } });
+      enqueue.emit({ type: 'step', name: params.step, status: 'completed', output: { content: context.response } });
+    }),
     announceResponse: enqueueActions(({ enqueue }, params: { step: ResponseStep }) => {
       enqueue.assign({ responseStep: params.step, response: '' });
       enqueue.emit({ type: 'mode', step: params.step });
@@ -152,7 +152,9 @@ export const agentMachine = setup({
           if (status !== 'started') continue;
           const closed: StepStatus = name === params.failedStep ? 'failed' : 'interrupted';
           steps[name] = closed;
-          enqueue.emit({ type: 'step', name, status: closed });
+          // A response step cut short still produced what it streamed so far.
+          const output = name === context.responseStep ? { content: context.response } : undefined;
+          enqueue.emit({ type: 'step', name, status: closed, ...(output ? { output } : {}) });
         }
         const history =
           context.response === ''
@@ -219,16 +221,16 @@ function analysisRegion(step: AnalysisStep, src: 'checkSafety' | 'decideMode') {
     initial: 'running',
     states: {
       running: {
-        entry: { type: 'markStep', params: { name: step, status: 'started' } },
+        entry: { type: 'startStep', params: { name: step } },
         invoke: {
           src,
           input: ({ context }: { context: AgentContext }) => ({ prompt: context.prompt, history: context.history }),
           onDone: {
             target: 'done',
-            actions: [
-              { type: 'recordAnalysis', params: ({ event }: { event: { output: unknown } }) => ({ step, output: event.output }) },
-              { type: 'markStep', params: { name: step, status: 'completed' } },
-            ],
+            actions: {
+              type: 'completeAnalysis',
+              params: ({ event }: { event: { output: unknown } }) => ({ step, output: event.output }),
+            },
           },
           onError: { target: '#agent.prompt', actions: { type: 'endTurn', params: failTurn(step) } },
         },
@@ -243,7 +245,7 @@ function respondState(step: ResponseStep) {
   return {
     entry: [
       { type: 'announceResponse', params: { step } },
-      { type: 'markStep', params: { name: step, status: 'started' } },
+      { type: 'startStep', params: { name: step } },
     ],
     invoke: {
       src: 'respond',
@@ -256,7 +258,7 @@ function respondState(step: ResponseStep) {
       onDone: {
         target: 'prompt',
         actions: [
-          { type: 'markStep', params: { name: step, status: 'completed' } },
+          { type: 'completeResponse', params: { step } },
           { type: 'endTurn', params: { outcome: { status: 'complete' } } },
         ],
       },

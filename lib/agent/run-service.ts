@@ -2,222 +2,195 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
 import { createAgentActors } from '@/lib/agent/actors';
-import { agentMachine, type AgentEmitted, type ChatTurn, type ReportedStep, type TurnOutcome } from '@/lib/agent/machine';
-import {
-  chatItemTypeFor,
-  titleFromPrompt,
-  type ChatItem,
-  type ChatItemStatus,
-  type StreamEvent,
-} from '@/lib/contract';
-import type { Db } from '@/lib/db/client';
-import { getStore } from '@/lib/db/client';
-import {
-  createRun,
-  endRunStep,
-  findConversation,
-  finishRun,
-  insertMessage,
-  listMessages,
-  saveConversationSnapshot,
-  startRunStep,
-} from '@/lib/db/queries';
+import { agentMachine, type AgentEmitted, type TurnOutcome } from '@/lib/agent/machine';
+import { titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
+import { runRegistry, type RunHandle, type RunRegistry } from '@/lib/agent/run-registry';
+import { createTraceWriter } from '@/lib/agent/trace-writer';
+import type { ChatItem, StreamEvent } from '@/lib/contract';
+import { getStore, type Db } from '@/lib/db/client';
+import { beginTurn, findConversation, finishRun, finishTurn, listMessages } from '@/lib/db/queries';
 import { AppError, toAppError } from '@/lib/errors';
 import { getModels, type Models } from '@/lib/llm';
-import { createMemoryEventLog, type RunEventLog } from '@/lib/stream/event-log';
+import type { ChatTurn } from '@/lib/llm/types';
+import { createMemoryEventLog } from '@/lib/stream/event-log';
 
 type AgentActor = Actor<typeof agentMachine>;
+type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
 
-export type ActiveRun = {
-  id: string;
-  conversationId: string;
-  log: RunEventLog;
-  /** Stops the run: the machine leaves its state, which aborts the model request behind it. */
-  cancel(): void;
-  /** Settles when the run has been stored and its log closed. */
-  finished: Promise<void>;
-};
+export type RunServiceDeps = { db: Db; models: Models; registry: RunRegistry };
 
-/** Runs belong to the process, not to the request that started them. */
-const globalForRuns = globalThis as typeof globalThis & { __sluiceRuns?: Map<string, ActiveRun | 'starting'> };
-const activeRuns = (globalForRuns.__sluiceRuns ??= new Map());
-
-export function findActiveRun(conversationId: string): ActiveRun | undefined {
-  const run = activeRuns.get(conversationId);
-  return run && run !== 'starting' ? run : undefined;
-}
-
-export function cancelRun(conversationId: string): ActiveRun {
-  const run = findActiveRun(conversationId);
-  if (!run) throw new AppError('no_run');
-  run.cancel();
-  return run;
-}
-
-/** What a run step's trace row keeps of the machine: enough to show it and to fork from it. */
-function traceSnapshot(actor: AgentActor) {
-  const snapshot: SnapshotFrom<typeof agentMachine> = actor.getSnapshot();
-  return { value: snapshot.value, context: snapshot.context };
-}
-
+/** What the model sees of stored messages: error notes are the app's, not the conversation's. */
 function toTurns(items: ChatItem[]): ChatTurn[] {
   return items.filter((item) => item.type !== 'error' && item.content !== '').map(({ role, content }) => ({ role, content }));
 }
 
-function restoreActor(models: Models, snapshot: unknown, history: ChatItem[]): AgentActor {
-  const machine = agentMachine.provide({ actors: createAgentActors(models) });
-  if (snapshot) {
-    try {
-      return createActor(machine, { snapshot: snapshot as SnapshotFrom<typeof agentMachine>, input: {} });
-    } catch (error) {
-      console.warn('[sluice] stored agent snapshot could not be restored; rebuilding from messages', error);
-    }
-  }
-  return createActor(machine, { input: { history: toTurns(history) } });
+/** The machine with the real actors, built once per set of models: `provide` rebuilds the whole state tree. */
+const machines = new WeakMap<Models, typeof agentMachine>();
+function machineFor(models: Models): typeof agentMachine {
+  let machine = machines.get(models);
+  if (!machine) machines.set(models, (machine = agentMachine.provide({ actors: createAgentActors(models) })));
+  return machine;
 }
 
-/**
- * Starts a run of the agent on one prompt. Its events go to the run's log, which any number of readers follow;
- * the store is written at the points the contract names: the user message before any model call, the
- * assistant message before `done`.
- */
-export async function startRun(conversationId: string, prompt: string): Promise<ActiveRun> {
-  const { db } = await getStore();
-  const conversation = await findConversation(db, conversationId);
-  if (!conversation) throw new AppError('not_found');
-  // Checked and reserved with no await in between, so two prompts cannot both start.
-  if (activeRuns.has(conversationId)) throw new AppError('run_in_progress');
-  activeRuns.set(conversationId, 'starting');
+/** The agent as it was at the end of the last turn; null when there is no usable snapshot. */
+function restoreActor(models: Models, snapshot: unknown): AgentActor | null {
+  if (!snapshot) return null;
   try {
-    const history = await listMessages(db, conversationId);
+    return createActor(machineFor(models), { snapshot: snapshot as AgentSnapshot, input: {} });
+  } catch (error) {
+    console.warn('[sluice] stored agent snapshot could not be restored; rebuilding from messages', error);
+    return null;
+  }
+}
+
+/** What a trace row keeps of the machine after a step: enough to show it and to fork from it. */
+const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context });
+
+/**
+ * Runs of the agent over a store and a set of models. A run's events go to its log, which any number of readers
+ * follow. Only what the contract names waits on the store: the user message before any model call, the
+ * assistant message (and the run's trace) before `done`.
+ */
+export function createRunService({ db, models, registry }: RunServiceDeps) {
+  async function launch(conversationId: string, prompt: string): Promise<RunHandle> {
     const runId = randomUUID();
-    await createRun(db, { id: runId, conversationId, prompt });
-    await insertMessage(
-      db,
-      { id: randomUUID(), conversationId, runId, role: 'user', content: prompt, type: 'text', status: 'complete' },
-      titleFromPrompt(prompt),
-    );
-    const actor = restoreActor(getModels(), conversation.snapshot, history);
-    const run = wireRun({ db, actor, runId, conversationId, prompt, history });
-    activeRuns.set(conversationId, run);
+    const userMessageId = randomUUID();
+    const turn = await beginTurn(db, { conversationId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) });
+    if (!turn) throw new AppError('not_found');
+
+    // The messages before this prompt, for the `chat_history` event; read beside the model calls, not before them.
+    const history: Promise<ChatItem[]> =
+      turn.priorMessages === 0
+        ? Promise.resolve([])
+        : listMessages(db, conversationId).then((items) => items.filter((item) => item.id !== userMessageId));
+    const actor = restoreActor(models, turn.snapshot) ?? (await freshActor(history));
+    const run = wireRun({ actor, runId, conversationId, prompt, history });
     actor.start();
     actor.send({ type: 'user.prompt', prompt });
     return run;
-  } catch (error) {
-    activeRuns.delete(conversationId);
-    throw error;
   }
-}
 
-function wireRun(args: {
-  db: Db;
-  actor: AgentActor;
-  runId: string;
-  conversationId: string;
-  prompt: string;
-  history: ChatItem[];
-}): ActiveRun {
-  const { db, actor, runId, conversationId, prompt, history } = args;
-  const log = createMemoryEventLog();
-  const stepSeq = new Map<ReportedStep, number>();
-  let nextSeq = 1;
-  let settled = false;
-  let resolveFinished = () => {};
-  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  /** Without a snapshot (a new conversation, or one that cannot be restored) the history comes from the messages. */
+  async function freshActor(history: Promise<ChatItem[]>): Promise<AgentActor> {
+    return createActor(machineFor(models), { input: { history: toTurns(await history) } });
+  }
 
-  // Store writes and log appends go through one queue, so events keep their order and `done` follows the write.
-  let queue: Promise<void> = Promise.resolve();
-  const enqueue = (job: () => Promise<void> | void) => {
-    queue = queue.then(job).catch((error) => fail(error));
-  };
-  const append = (event: StreamEvent) => {
-    if (!log.closed) log.append(event);
-  };
+  function wireRun(args: {
+    actor: AgentActor;
+    runId: string;
+    conversationId: string;
+    prompt: string;
+    history: Promise<ChatItem[]>;
+  }): RunHandle {
+    const { actor, runId, conversationId, prompt } = args;
+    const log = createMemoryEventLog();
+    const trace = createTraceWriter(db, runId);
+    let settled = false;
+    let resolveFinished = () => {};
+    const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
 
-  const end = () => {
-    if (settled) return;
-    settled = true;
-    log.close();
-    actor.stop();
-    activeRuns.delete(conversationId);
-    resolveFinished();
-  };
-
-  const fail = (error: unknown) => {
-    if (settled) return;
-    const appError = toAppError(error);
-    append({ type: 'error', value: appError.toInfo() });
-    void finishRun(db, runId, { status: 'error', mode: null, error: appError.toInfo() }).catch(() => {});
-    end();
-  };
-
-  append({ type: 'chat_history', value: history });
-
-  const onStep = (event: Extract<AgentEmitted, { type: 'step' }>) => {
-    // The machine finishes its whole step synchronously: a microtask later its snapshot is the one after it.
-    const after = Promise.resolve().then(() => traceSnapshot(actor));
-    enqueue(async () => {
-      append({ type: 'step', value: { name: event.name, status: event.status } });
-      if (event.status === 'started') {
-        const seq = nextSeq++;
-        stepSeq.set(event.name, seq);
-        await startRunStep(db, { runId, seq, name: event.name, input: { prompt } });
-        return;
-      }
-      const seq = stepSeq.get(event.name);
-      if (seq === undefined) return;
-      const snapshot = await after;
-      const { context } = snapshot;
-      const output =
-        event.name === 'check_safety'
-          ? context.safety
-          : event.name === 'decide_mode'
-            ? { mode: context.mode }
-            : { content: context.response };
-      await endRunStep(db, { runId, seq, status: event.status, output, snapshot });
+    // `chat_history` is the log's first event: what the machine emits before it is read waits here.
+    let held: StreamEvent[] | null = [];
+    const send = (event: StreamEvent) => {
+      if (log.closed) return;
+      if (held) held.push(event);
+      else log.append(event);
+    };
+    const historySent = args.history.then((items) => {
+      if (log.closed) return;
+      log.append({ type: 'chat_history', value: items });
+      for (const event of held ?? []) log.append(event);
+      held = null;
     });
-  };
 
-  const onTurnEnded = (outcome: TurnOutcome) => {
-    const snapshot = actor.getSnapshot();
-    const step = snapshot.context.responseStep ?? undefined;
-    const text = snapshot.context.response;
-    enqueue(async () => {
-      const status: ChatItemStatus = outcome.status;
-      const type = chatItemTypeFor(step, status, text);
-      const content = type === 'error' && outcome.status === 'error' ? outcome.error.message : text;
-      const item = await insertMessage(db, {
-        id: randomUUID(),
-        conversationId,
-        runId,
-        role: 'assistant',
-        content,
-        type,
-        ...(step ? { mode: step } : {}),
-        status,
-      });
-      await finishRun(db, runId, {
-        status,
-        mode: step ?? null,
-        ...(outcome.status === 'error' ? { error: outcome.error } : {}),
-      });
-      await saveConversationSnapshot(db, conversationId, actor.getPersistedSnapshot());
-      append(outcome.status === 'error' ? { type: 'error', value: outcome.error } : { type: 'done', value: item });
+    const end = () => {
+      if (settled) return;
+      settled = true;
+      log.close();
+      actor.stop();
+      resolveFinished();
+    };
+
+    const fail = (error: unknown) => {
+      if (settled) return;
+      const info = toAppError(error).toInfo();
+      held = null;
+      log.append({ type: 'error', value: info });
+      // What can still be stored is, beside the closing log: the trace so far and the run's failure.
+      void Promise.all([trace.flush(), finishRun(db, runId, { status: 'error', mode: null, error: info })]).catch(
+        (cause: unknown) => console.error('[sluice] could not store a failed run', cause),
+      );
       end();
-    });
-  };
+    };
+    historySent.catch(fail);
 
-  actor.on('step', onStep);
-  actor.on('mode', (event) => enqueue(() => append({ type: 'mode', value: event.step })));
-  actor.on('delta', (event) => enqueue(() => append({ type: 'delta', value: event.delta })));
-  actor.on('turn.ended', (event) => onTurnEnded(event.outcome));
-  actor.subscribe({ error: (error) => enqueue(() => fail(error)) });
+    const onStep = (emitted: Extract<AgentEmitted, { type: 'step' }>) => {
+      const event = toStreamEvent(emitted);
+      if (event) send(event);
+      if (emitted.status === 'started') trace.stepStarted(emitted.name, { prompt });
+      // Emissions are delivered after the machine's step, so this is the snapshot after it.
+      else trace.stepEnded(emitted.name, emitted.status, emitted.output ?? null, traceSnapshot(actor.getSnapshot()));
+    };
+
+    const onTurnEnded = (outcome: TurnOutcome) => {
+      const { context } = actor.getSnapshot();
+      const message = toAssistantMessage(outcome, context.responseStep, context.response);
+      const snapshot = actor.getPersistedSnapshot();
+      void (async () => {
+        await historySent;
+        await trace.flush();
+        const stored = await finishTurn(db, {
+          runId,
+          message: { id: randomUUID(), conversationId, runId, role: 'assistant', ...message },
+          outcome: {
+            status: message.status,
+            mode: context.responseStep,
+            ...(outcome.status === 'error' ? { error: outcome.error } : {}),
+          },
+          snapshot,
+        });
+        send(toEndEvent(outcome, stored));
+        end();
+      })().catch(fail);
+    };
+
+    actor.on('step', onStep);
+    actor.on('mode', (emitted) => send(toStreamEvent(emitted)!));
+    actor.on('delta', (emitted) => send(toStreamEvent(emitted)!));
+    actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
+    actor.subscribe({ error: fail });
+
+    return { id: runId, conversationId, log, cancel: () => actor.send({ type: 'cancel' }), finished };
+  }
 
   return {
-    id: runId,
-    conversationId,
-    log,
-    cancel: () => actor.send({ type: 'cancel' }),
-    finished,
+    /** Starts a run on one prompt; 404 for an unknown conversation, 409 while another run is in progress. */
+    startRun(conversationId: string, prompt: string): Promise<RunHandle> {
+      return registry.start(conversationId, () => launch(conversationId, prompt));
+    },
+    /** Stops the conversation's run: 404 for an unknown conversation, 409 `no_run` when nothing runs there. */
+    async cancelRun(conversationId: string): Promise<RunHandle> {
+      const run = registry.cancel(conversationId);
+      if (run) return run;
+      if (!(await findConversation(db, conversationId))) throw new AppError('not_found');
+      throw new AppError('no_run');
+    },
   };
+}
+
+async function defaultService() {
+  const { db } = await getStore();
+  return createRunService({ db, models: getModels(), registry: runRegistry });
+}
+
+export async function startRun(conversationId: string, prompt: string): Promise<RunHandle> {
+  return (await defaultService()).startRun(conversationId, prompt);
+}
+
+export async function cancelRun(conversationId: string): Promise<RunHandle> {
+  return (await defaultService()).cancelRun(conversationId);
+}
+
+export function findActiveRun(conversationId: string): RunHandle | undefined {
+  return runRegistry.find(conversationId);
 }

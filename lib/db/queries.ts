@@ -1,6 +1,6 @@
 import 'server-only';
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
-import type { ChatItem, ConversationSummary, ErrorInfo, ResponseStep, StepStatus } from '@/lib/contract';
+import { asc, desc, eq, sql } from 'drizzle-orm';
+import type { ChatItem, ChatItemStatus, ConversationSummary, ErrorInfo, ResponseStep } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
 import { conversations, messages, runs, runSteps } from '@/lib/db/schema';
 
@@ -38,7 +38,7 @@ export async function listConversations(db: Db): Promise<ConversationSummary[]> 
   const rows = await db
     .select({ id: conversations.id, title: conversations.title, createdAt: conversations.createdAt, updatedAt: conversations.updatedAt })
     .from(conversations)
-    .orderBy(desc(conversations.updatedAt), desc(conversations.createdAt));
+    .orderBy(desc(conversations.activity));
   return rows.map(toSummary);
 }
 
@@ -63,8 +63,63 @@ export async function listMessages(db: Db, conversationId: string): Promise<Chat
 
 export type NewMessage = Omit<ChatItem, 'createdAt'> & { conversationId: string; runId?: string };
 
-/** Stores a message and moves the conversation to the top; the first prompt becomes its title. */
-export async function insertMessage(db: Db, message: NewMessage, title?: string): Promise<ChatItem> {
+/** The next value of the activity sequence: the conversation moves to the top of the list. */
+const NEXT_ACTIVITY = sql`nextval(pg_get_serial_sequence('conversations', 'activity'))`;
+
+export type BegunTurn = {
+  /** The agent's snapshot from the end of the previous turn, if any. */
+  snapshot: unknown;
+  /** How many messages the conversation held before this prompt. */
+  priorMessages: number;
+};
+
+/**
+ * Starts a turn in one statement: the run row and the user message are written, the conversation moves to the
+ * top (its first prompt becomes its title), and what the agent needs to go on is read back. Null when no
+ * conversation has that id.
+ */
+export async function beginTurn(
+  db: Db,
+  turn: { conversationId: string; runId: string; messageId: string; prompt: string; title: string },
+): Promise<BegunTurn | null> {
+  const result = await db.execute(sql`
+    with conversation as (
+      update conversations
+      set title = case when title = '' then ${turn.title} else title end,
+          updated_at = now(),
+          activity = ${NEXT_ACTIVITY}
+      where id = ${turn.conversationId}
+      returning id, snapshot
+    ), run as (
+      insert into runs (id, conversation_id, prompt, status)
+      select ${turn.runId}, id, ${turn.prompt}, 'running' from conversation
+      returning id
+    ), message as (
+      insert into messages (id, conversation_id, run_id, role, content, type, status)
+      select ${turn.messageId}, ${turn.conversationId}, id, 'user', ${turn.prompt}, 'text', 'complete' from run
+      returning seq
+    )
+    select conversation.snapshot,
+      (select count(*)::int from messages where conversation_id = ${turn.conversationId}) as prior_messages
+    from conversation, message`);
+  const [row] = (result as unknown as { rows: { snapshot: unknown; prior_messages: number }[] }).rows;
+  return row ? { snapshot: row.snapshot, priorMessages: Number(row.prior_messages) } : null;
+}
+
+/**
+ * Ends a turn in one transaction: the assistant message, the run's outcome, and the agent's snapshot for the
+ * next turn. Returns the stored message.
+ */
+export async function finishTurn(
+  db: Db,
+  turn: {
+    runId: string;
+    message: NewMessage;
+    outcome: { status: ChatItemStatus; mode: ResponseStep | null; error?: ErrorInfo };
+    snapshot: unknown;
+  },
+): Promise<ChatItem> {
+  const { message } = turn;
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(messages)
@@ -80,31 +135,19 @@ export async function insertMessage(db: Db, message: NewMessage, title?: string)
       })
       .returning();
     if (!row) throw new Error('insert returned no row');
+    await finishRun(tx, turn.runId, turn.outcome);
     await tx
       .update(conversations)
-      .set({
-        // Strictly after every other conversation's activity: PGlite's clock ticks in milliseconds, and the
-        // conversation that spoke last must still come first.
-        updatedAt: sql`greatest(now(), (select max(${conversations.updatedAt}) from ${conversations}) + interval '1 millisecond')`,
-        ...(title ? { title: sql`case when ${conversations.title} = '' then ${title} else ${conversations.title} end` } : {}),
-      })
+      .set({ snapshot: turn.snapshot, updatedAt: sql`now()`, activity: NEXT_ACTIVITY })
       .where(eq(conversations.id, message.conversationId));
     return toChatItem(row);
   });
 }
 
-export async function saveConversationSnapshot(db: Db, conversationId: string, snapshot: unknown): Promise<void> {
-  await db.update(conversations).set({ snapshot }).where(eq(conversations.id, conversationId));
-}
-
-export async function createRun(db: Db, run: { id: string; conversationId: string; prompt: string }): Promise<void> {
-  await db.insert(runs).values({ ...run, status: 'running' });
-}
-
 export async function finishRun(
   db: Db,
   id: string,
-  result: { status: 'complete' | 'interrupted' | 'error'; mode: ResponseStep | null; error?: ErrorInfo },
+  result: { status: ChatItemStatus; mode: ResponseStep | null; error?: ErrorInfo },
 ): Promise<void> {
   await db
     .update(runs)
@@ -112,21 +155,26 @@ export async function finishRun(
     .where(eq(runs.id, id));
 }
 
-export async function startRunStep(
-  db: Db,
-  step: { runId: string; seq: number; name: string; input: unknown },
-): Promise<void> {
-  await db.insert(runSteps).values({ ...step, status: 'started' });
-}
+export type RunStepRow = typeof runSteps.$inferInsert;
 
-export async function endRunStep(
-  db: Db,
-  step: { runId: string; seq: number; status: StepStatus; output: unknown; snapshot: unknown },
-): Promise<void> {
+/**
+ * Writes trace rows as they now stand, in one statement: a row not yet stored is inserted, a stored one (a step
+ * that was started in an earlier write) is brought up to date.
+ */
+export async function writeRunSteps(db: Db, rows: RunStepRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await db
-    .update(runSteps)
-    .set({ status: step.status, output: step.output, snapshot: step.snapshot, endedAt: new Date() })
-    .where(and(eq(runSteps.runId, step.runId), eq(runSteps.seq, step.seq)));
+    .insert(runSteps)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [runSteps.runId, runSteps.seq],
+      set: {
+        status: sql`excluded.status`,
+        output: sql`excluded.output`,
+        snapshot: sql`excluded.snapshot`,
+        endedAt: sql`excluded.ended_at`,
+      },
+    });
 }
 
 export async function listRunSteps(db: Db, runId: string) {

@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
 export const conversations = pgTable(
@@ -10,8 +10,13 @@ export const conversations = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The agent's persisted XState snapshot, taken when it rests in `prompt` between turns. */
     snapshot: jsonb('snapshot'),
+    /**
+     * Orders the conversation list: taken from a sequence at creation and at every message, so the one that
+     * spoke last comes first even when two speak within the same clock tick, without scanning the others.
+     */
+    activity: bigserial('activity', { mode: 'number' }).notNull(),
   },
-  (t) => [index('conversations_updated_at_idx').on(t.updatedAt.desc())],
+  (t) => [index('conversations_activity_idx').on(t.activity.desc())],
 );
 
 export const runs = pgTable(
@@ -68,7 +73,8 @@ export const runSteps = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('run_steps_run_idx').on(t.runId, t.seq)],
+  // One row per step of a run: the trace writer upserts on it.
+  (t) => [uniqueIndex('run_steps_run_seq_idx').on(t.runId, t.seq)],
 );
 
 export const schema = { conversations, runs, messages, runSteps };

@@ -1,8 +1,7 @@
 import 'server-only';
-import type { ChatTurn } from '@/lib/agent/machine';
-import type { Mode } from '@/lib/contract';
+import type { Mode, ModelResponseStep } from '@/lib/contract';
 import { streamPacedText } from '@/lib/llm/paced-text';
-import type { ChatModel } from '@/lib/llm/types';
+import type { ChatModel, ChatTurn } from '@/lib/llm/types';
 
 export const DEMO_MODEL_NAME = 'sluice-demo';
 
@@ -33,7 +32,7 @@ function topicOf(prompt: string): string {
   return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
 }
 
-export function demoAnswer(step: 'answer_question' | 'generate_poem' | 'generate_code', prompt: string): string {
+export function demoAnswer(step: ModelResponseStep, prompt: string): string {
   const topic = topicOf(prompt);
   switch (step) {
     case 'answer_question':

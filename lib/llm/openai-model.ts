@@ -1,9 +1,8 @@
 import 'server-only';
 import OpenAI from 'openai';
-import type { ChatTurn } from '@/lib/agent/machine';
 import { AppError } from '@/lib/errors';
 import { JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT } from '@/lib/llm/prompts';
-import type { ChatModel } from '@/lib/llm/types';
+import type { ChatModel, ChatTurn } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
 
 export type OpenAIModelOptions = {

@@ -1,4 +1,4 @@
-import type { Mode, ResponseStep } from '@/lib/contract';
+import { MODES, type FixedTextStep, type ModelResponseStep } from '@/lib/contract';
 
 /** The router's instructions; its answer is constrained to one of the four modes by a JSON schema. */
 export const ROUTER_PROMPT = `You route a user's latest message in a chat to the one assistant mode that should answer it.
@@ -10,7 +10,7 @@ Modes:
 Answer with JSON of the form {"mode": "<mode>"} and nothing else.`;
 
 /** How each model-backed response step is asked to answer (the seed article's prepend prompts). */
-export const RESPONSE_PROMPTS: Record<Exclude<Mode, 'prompt_for_more'>, string> = {
+export const RESPONSE_PROMPTS: Record<ModelResponseStep, string> = {
   answer_question:
     'You are a helpful assistant. Answer the user\'s question clearly and concisely. Use Markdown where it helps.',
   generate_poem:
@@ -20,7 +20,7 @@ export const RESPONSE_PROMPTS: Record<Exclude<Mode, 'prompt_for_more'>, string> 
 };
 
 /** Fixed texts for the steps that never call a model. */
-export const FIXED_RESPONSES: Record<Extract<ResponseStep, 'prompt_for_more' | 'unsafe_response'>, string> = {
+export const FIXED_RESPONSES: Record<FixedTextStep, string> = {
   prompt_for_more:
     'I am not sure what you would like me to do. Could you say a bit more? I can answer a question, write a poem, or write code.',
   unsafe_response: 'Sorry, I cannot help with that request. Please ask something else.',
@@ -28,7 +28,7 @@ export const FIXED_RESPONSES: Record<Extract<ResponseStep, 'prompt_for_more' | '
 
 export const JSON_SCHEMA_FOR_MODE = {
   type: 'object',
-  properties: { mode: { type: 'string', enum: ['answer_question', 'generate_poem', 'generate_code', 'prompt_for_more'] } },
+  properties: { mode: { type: 'string', enum: [...MODES] } },
   required: ['mode'],
   additionalProperties: false,
 } as const;

@@ -1,17 +1,23 @@
 import 'server-only';
 import type OpenAI from 'openai';
-import type { SafetyVerdict } from '@/lib/agent/machine';
 import type { Env } from '@/lib/env';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
-import type { SafetyCheck } from '@/lib/llm/types';
+import type { SafetyCheck, SafetyVerdict } from '@/lib/llm/types';
 
 /**
  * The local safety rules, used when the model server is not OpenAI's own (or SAFETY_CHECK=rules).
  * A prompt matching any pattern gets the refusal. As in the seed article's demo, the word "unsafe" is always
  * flagged so the refusal path can be shown.
  */
-export const SAFETY_RULES: ReadonlyArray<{ pattern: RegExp; reason: string }> = [
-  { pattern: /\bunsafe\b/i, reason: 'demo trigger: the word "unsafe"' },
+export type SafetyRule = {
+  pattern: RegExp;
+  reason: string;
+  /** The demo trigger: applied on every backend, moderation included, so the refusal path can always be shown. */
+  demo?: true;
+};
+
+export const SAFETY_RULES: ReadonlyArray<SafetyRule> = [
+  { pattern: /\bunsafe\b/i, reason: 'demo trigger: the word "unsafe"', demo: true },
   {
     pattern: /\b(make|build|assemble|synthesi[sz]e)\b.{0,40}\b(bomb|explosive|nerve agent|bioweapon|chemical weapon)s?\b/i,
     reason: 'weapons capable of mass harm',
@@ -21,10 +27,12 @@ export const SAFETY_RULES: ReadonlyArray<{ pattern: RegExp; reason: string }> = 
   { pattern: /\b(child sexual|csam)\b/i, reason: 'sexual content involving minors' },
 ];
 
-export function checkWithRules(prompt: string): SafetyVerdict {
-  const hit = SAFETY_RULES.find((rule) => rule.pattern.test(prompt));
+export function checkWithRules(prompt: string, rules: ReadonlyArray<SafetyRule> = SAFETY_RULES): SafetyVerdict {
+  const hit = rules.find((rule) => rule.pattern.test(prompt));
   return hit ? { safe: false, reason: hit.reason } : { safe: true };
 }
+
+const DEMO_RULES = SAFETY_RULES.filter((rule) => rule.demo);
 
 export function isOpenAIsOwnServer(baseUrl: string | undefined): boolean {
   if (!baseUrl) return true;
@@ -42,9 +50,8 @@ export function createSafetyCheck(env: Env, client: OpenAI | null): SafetyCheck 
   return {
     kind: 'moderation',
     async check(prompt, signal) {
-      // The demo trigger holds on every backend, so the refusal path can always be shown.
-      const local = checkWithRules(prompt);
-      if (!local.safe && local.reason?.startsWith('demo')) return local;
+      const demo = checkWithRules(prompt, DEMO_RULES);
+      if (!demo.safe) return demo;
       try {
         const result = await client.moderations.create({ model: 'omni-moderation-latest', input: prompt }, { signal });
         const flagged = result.results.some((r) => r.flagged);

@@ -1,5 +1,9 @@
-import type { ChatTurn, SafetyVerdict } from '@/lib/agent/machine';
-import type { ResponseStep } from '@/lib/contract';
+import type { ModelResponseStep } from '@/lib/contract';
+
+/** One turn of the conversation as the model sees it. */
+export type ChatTurn = { role: 'user' | 'assistant'; content: string };
+
+export type SafetyVerdict = { safe: boolean; reason?: string };
 
 /** A source of answers: the openai SDK against a real server, or the built-in demo model. */
 export interface ChatModel {
@@ -9,7 +13,7 @@ export interface ChatModel {
   /** The router's raw answer; the machine turns anything unparseable into `prompt_for_more`. */
   decideMode(history: ChatTurn[], signal: AbortSignal): Promise<unknown>;
   /** Text deltas as the model produces them; ends quietly when `signal` aborts. */
-  streamResponse(step: Exclude<ResponseStep, 'prompt_for_more' | 'unsafe_response'>, history: ChatTurn[], signal: AbortSignal): AsyncIterable<string>;
+  streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal): AsyncIterable<string>;
 }
 
 export interface SafetyCheck {

@@ -16,41 +16,61 @@ export const SSE_PING = ': ping\n\n';
 /**
  * A response body that follows a run's event log from `afterId`. Closing it (the client left) only unsubscribes:
  * the run goes on. While nothing is sent for `pingIntervalMs`, a comment keeps proxies from timing out.
+ *
+ * Events that arrive within one turn of the event loop go out as one chunk: alone, each delta is still sent as it
+ * comes; under load (or on a replay) the events that have piled up cost one write instead of one each.
  */
 export function createSseStream(log: RunEventLog, { afterId = 0, pingIntervalMs }: { afterId?: number; pingIntervalMs: number }) {
   const encoder = new TextEncoder();
+  let open = true;
   let unsubscribe = () => {};
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    open = false;
+    clearTimeout(pingTimer);
+    unsubscribe();
+  };
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      let open = true;
-      const schedulePing = () => {
-        clearTimeout(pingTimer);
-        pingTimer = setTimeout(() => {
-          if (!open) return;
-          controller.enqueue(encoder.encode(SSE_PING));
-          schedulePing();
-        }, pingIntervalMs);
+      let batch = '';
+      let flushScheduled = false;
+      let lastSentAt = performance.now();
+      const send = (text: string) => {
+        controller.enqueue(encoder.encode(text));
+        lastSentAt = performance.now();
       };
-      schedulePing();
+      const flush = () => {
+        flushScheduled = false;
+        if (!open || batch === '') return;
+        send(batch);
+        batch = '';
+      };
+      // One timer for the stream's life, not one per event: it pings only when nothing went out for a while.
+      const checkIdle = () => {
+        if (!open) return;
+        const idleMs = performance.now() - lastSentAt;
+        if (idleMs >= pingIntervalMs) send(SSE_PING);
+        pingTimer = setTimeout(checkIdle, idleMs >= pingIntervalMs ? pingIntervalMs : pingIntervalMs - idleMs);
+      };
+      pingTimer = setTimeout(checkIdle, pingIntervalMs);
       unsubscribe = log.follow(afterId, {
         onEvent(entry) {
           if (!open) return;
-          controller.enqueue(encoder.encode(encodeSseEvent(entry)));
-          schedulePing();
+          batch += encodeSseEvent(entry);
+          if (!flushScheduled) {
+            flushScheduled = true;
+            setImmediate(flush);
+          }
         },
         onClose() {
           if (!open) return;
-          open = false;
-          clearTimeout(pingTimer);
+          flush();
+          stop();
           controller.close();
         },
       });
     },
-    cancel() {
-      clearTimeout(pingTimer);
-      unsubscribe();
-    },
+    cancel: stop,
   });
 }

@@ -10,6 +10,8 @@ const ROOT = path.resolve(__dirname, '../..');
 export type AppServer = {
   url: string;
   dataDir: string;
+  /** The server process, for measurements (resident memory). */
+  pid: () => number | undefined;
   logs: () => string;
   restart: () => Promise<void>;
   stop: () => Promise<void>;
@@ -81,6 +83,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   return {
     url,
     dataDir,
+    pid: () => child?.pid,
     logs: () => output,
     restart: async () => {
       await kill();

@@ -85,8 +85,10 @@ function chunkJson(id: string, model: string, delta: Record<string, unknown>, fi
   });
 }
 
+type Write = (res: ServerResponse, text: string, gapMs: number) => Promise<void>;
+
 /** Writes SSE text in pieces that cut lines and events at odd places, as TCP may deliver them. */
-async function writeOddly(res: ServerResponse, text: string, gapMs: number) {
+const writeOddly: Write = async (res, text, gapMs) => {
   const sizes = [7, 23, 3, 41, 11];
   let offset = 0;
   let i = 0;
@@ -96,7 +98,7 @@ async function writeOddly(res: ServerResponse, text: string, gapMs: number) {
     offset += size;
     await sleep(gapMs);
   }
-}
+};
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
@@ -108,7 +110,10 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-async function streamChat(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest) {
+/** One write per event: what benchmarks use, since the odd splits' timer jitter would drown what they measure. */
+const writeWhole: Write = async (res, text) => void res.write(text);
+
+async function streamChat(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest, write: Write) {
   const prompt = lastUserText(body);
   const model = String(body.model ?? 'mock');
   const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
@@ -117,7 +122,7 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   res.flushHeaders();
 
-  await writeOddly(res, `data: ${chunkJson(id, model, { role: 'assistant', content: '' }, null)}\n\n`, 1);
+  await write(res, `data: ${chunkJson(id, model, { role: 'assistant', content: '' }, null)}\n\n`, 1);
   if (directive(prompt, 'stall') !== undefined) {
     await new Promise<void>((resolve) => res.on('close', () => resolve()));
     return;
@@ -127,27 +132,30 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   for (const [index, token] of parts.entries()) {
     if (res.destroyed) return;
     if (index === 2 && failAfterTwo === 'malformed') {
-      await writeOddly(res, 'data: {"id": "broken", "choices": [{"delta": {"content": "oops"\n\n', 1);
+      await write(res, 'data: {"id": "broken", "choices": [{"delta": {"content": "oops"\n\n', 1);
       res.end();
       record.finished = true;
       return;
     }
     if (index === 2 && failAfterTwo === 'midstream') {
-      await writeOddly(res, `data: ${JSON.stringify({ error: { message: 'mock overloaded', type: 'server_error' } })}\n\n`, 1);
+      await write(res, `data: ${JSON.stringify({ error: { message: 'mock overloaded', type: 'server_error' } })}\n\n`, 1);
       res.end();
       record.finished = true;
       return;
     }
     // Two content chunks sometimes share one write, as they can share one TCP segment.
-    await writeOddly(res, `data: ${chunkJson(id, model, { content: token }, null)}\n\n`, 0);
+    await write(res, `data: ${chunkJson(id, model, { content: token }, null)}\n\n`, 0);
     await sleep(gapMs);
   }
-  await writeOddly(res, `data: ${chunkJson(id, model, {}, 'stop')}\n\ndata: [DONE]\n\n`, 1);
+  await write(res, `data: ${chunkJson(id, model, {}, 'stop')}\n\ndata: [DONE]\n\n`, 1);
   res.end();
   record.finished = true;
 }
 
-export async function startMockUpstream(listenPort = 0): Promise<MockUpstream> {
+export type MockUpstreamOptions = { port?: number; splitWrites?: boolean };
+
+export async function startMockUpstream({ port: listenPort = 0, splitWrites = true }: MockUpstreamOptions = {}): Promise<MockUpstream> {
+  const write: Write = splitWrites ? writeOddly : writeWhole;
   const requests: RecordedRequest[] = [];
 
   const server = createServer(async (req, res) => {
@@ -190,7 +198,7 @@ export async function startMockUpstream(listenPort = 0): Promise<MockUpstream> {
       record.finished = true;
       return;
     }
-    if (kind === 'chat') return streamChat(res, body, record);
+    if (kind === 'chat') return streamChat(res, body, record, write);
     if (kind === 'router') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(

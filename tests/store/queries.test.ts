@@ -5,19 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store, type StoreOptions } from '@/lib/db/client';
 import {
+  beginTurn,
   createConversation,
-  createRun,
   deleteConversation,
-  endRunStep,
   findConversation,
-  finishRun,
-  insertMessage,
+  finishTurn,
   listConversations,
   listMessages,
   listRunSteps,
   listRuns,
-  saveConversationSnapshot,
-  startRunStep,
+  writeRunSteps,
 } from '@/lib/db/queries';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 
@@ -65,45 +62,71 @@ describe.each(backends)('the store on $name', (backend) => {
     await backend.cleanup();
   });
 
-  const message = (conversationId: string, role: 'user' | 'assistant', content: string) => ({
-    id: randomUUID(),
-    conversationId,
-    role,
-    content,
-    type: 'text' as const,
-    status: 'complete' as const,
-  });
+  /** A prompt as the run service starts it. */
+  const begin = (conversationId: string, prompt: string, runId = randomUUID()) =>
+    beginTurn(store.db, { conversationId, runId, messageId: randomUUID(), prompt, title: prompt });
 
-  it('keeps messages in order and titles a conversation with its first prompt', async () => {
+  const finish = (conversationId: string, runId: string, content: string, snapshot: unknown = null) =>
+    finishTurn(store.db, {
+      runId,
+      message: { id: randomUUID(), conversationId, runId, role: 'assistant', content, type: 'text', mode: 'answer_question', status: 'complete' },
+      outcome: { status: 'complete', mode: 'answer_question' },
+      snapshot,
+    });
+
+  it('starts a turn in one statement: the user message and the run are written, the title set once', async () => {
     const id = randomUUID();
+    const [run1, run2] = [randomUUID(), randomUUID()];
     await createConversation(store.db, id);
-    await insertMessage(store.db, message(id, 'user', 'first'), 'first');
-    await insertMessage(store.db, { ...message(id, 'assistant', 'answer'), mode: 'answer_question' });
-    await insertMessage(store.db, message(id, 'user', 'second'), 'second');
+    expect(await begin(id, 'first', run1)).toEqual({ snapshot: null, priorMessages: 0 });
+    const stored = await finish(id, run1, 'answer', { value: 'prompt', context: { turns: 1 } });
+    expect(await begin(id, 'second', run2)).toEqual({ snapshot: { value: 'prompt', context: { turns: 1 } }, priorMessages: 2 });
 
     const items = await listMessages(store.db, id);
-    expect(items.map((m) => m.content)).toEqual(['first', 'answer', 'second']);
+    expect(items.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'first'],
+      ['assistant', 'answer'],
+      ['user', 'second'],
+    ]);
+    expect(items[1]).toEqual(stored);
     expect(items[1]).toMatchObject({ role: 'assistant', mode: 'answer_question', status: 'complete', type: 'text' });
     expect(items[0]).not.toHaveProperty('mode');
     expect((await findConversation(store.db, id))?.title).toBe('first');
+    const runs = await listRuns(store.db, id);
+    expect(runs.map((r) => [r.id, r.status])).toEqual([
+      [run1, 'complete'],
+      [run2, 'running'],
+    ]);
   });
 
-  it('lists conversations by their last message, newest first', async () => {
+  it('starts nothing in a conversation that does not exist', async () => {
+    const id = randomUUID();
+    expect(await begin(id, 'hello?')).toBeNull();
+    expect(await listMessages(store.db, id)).toEqual([]);
+    expect(await listRuns(store.db, id)).toEqual([]);
+  });
+
+  it('lists conversations by their last message, newest first, even within one clock tick', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     await createConversation(store.db, a);
     await createConversation(store.db, b);
-    await insertMessage(store.db, message(a, 'user', 'a speaks last'), 'a');
-    const ids = (await listConversations(store.db)).map((c) => c.id);
-    expect(ids.indexOf(a)).toBeLessThan(ids.indexOf(b));
+    const order = async () => (await listConversations(store.db)).map((c) => c.id).filter((id) => id === a || id === b);
+    expect(await order()).toEqual([b, a]);
+    const runA = randomUUID();
+    await begin(a, 'a speaks', runA);
+    expect(await order()).toEqual([a, b]);
+    await begin(b, 'b speaks');
+    expect(await order()).toEqual([b, a]);
+    await finish(a, runA, 'a is answered');
+    expect(await order()).toEqual([a, b]);
   });
 
   it('deletes a conversation with its messages, runs and steps', async () => {
     const id = randomUUID();
     const runId = randomUUID();
     await createConversation(store.db, id);
-    await createRun(store.db, { id: runId, conversationId: id, prompt: 'p' });
-    await insertMessage(store.db, { ...message(id, 'user', 'p'), runId }, 'p');
-    await startRunStep(store.db, { runId, seq: 1, name: 'check_safety', input: { prompt: 'p' } });
+    await begin(id, 'p', runId);
+    await writeRunSteps(store.db, [{ runId, seq: 1, name: 'check_safety', status: 'started', input: { prompt: 'p' } }]);
     expect(await deleteConversation(store.db, id)).toBe(true);
     expect(await findConversation(store.db, id)).toBeNull();
     expect(await listMessages(store.db, id)).toEqual([]);
@@ -111,35 +134,41 @@ describe.each(backends)('the store on $name', (backend) => {
     expect(await deleteConversation(store.db, id)).toBe(false);
   });
 
-  it('records a run and its steps with inputs, outputs and snapshots', async () => {
+  it('records a run and its steps with inputs, outputs and snapshots, inserting or updating each row', async () => {
     const id = randomUUID();
     const runId = randomUUID();
     await createConversation(store.db, id);
-    await createRun(store.db, { id: runId, conversationId: id, prompt: 'p' });
-    await startRunStep(store.db, { runId, seq: 1, name: 'decide_mode', input: { prompt: 'p' } });
-    await endRunStep(store.db, {
-      runId,
-      seq: 1,
-      status: 'completed',
-      output: { mode: 'generate_code' },
-      snapshot: { value: 'x', context: { n: 1 } },
-    });
-    await finishRun(store.db, runId, { status: 'complete', mode: 'generate_code' });
-    const [step] = await listRunSteps(store.db, runId);
-    expect(step).toMatchObject({ name: 'decide_mode', status: 'completed', output: { mode: 'generate_code' } });
-    expect(step?.endedAt).toBeInstanceOf(Date);
+    await begin(id, 'p', runId);
+    const startedAt = new Date('2026-01-01T00:00:00.000Z');
+    const endedAt = new Date('2026-01-01T00:00:00.250Z');
+    const decide = { runId, seq: 1, name: 'decide_mode', input: { prompt: 'p' }, startedAt };
+    await writeRunSteps(store.db, [{ ...decide, status: 'started' }]);
+    // The first step ends and the second starts and ends, all in one later write.
+    await writeRunSteps(store.db, [
+      { ...decide, status: 'completed', output: { mode: 'generate_code' }, snapshot: { value: 'x', context: { n: 1 } }, endedAt },
+      { runId, seq: 2, name: 'generate_code', status: 'completed', input: { prompt: 'p' }, output: { content: 'c' }, startedAt, endedAt },
+    ]);
+    await finish(id, runId, 'answer');
+    const steps = await listRunSteps(store.db, runId);
+    expect(steps.map((s) => [s.seq, s.name, s.status])).toEqual([
+      [1, 'decide_mode', 'completed'],
+      [2, 'generate_code', 'completed'],
+    ]);
+    expect(steps[0]).toMatchObject({ output: { mode: 'generate_code' }, snapshot: { value: 'x', context: { n: 1 } }, startedAt, endedAt });
     const [run] = await listRuns(store.db, id);
-    expect(run).toMatchObject({ status: 'complete', mode: 'generate_code' });
+    expect(run).toMatchObject({ status: 'complete', mode: 'answer_question' });
+    expect(run?.endedAt).toBeInstanceOf(Date);
   });
 
   it('survives a reopen: data and the persisted machine snapshot are still there, migrations re-apply as a no-op', async () => {
     const id = randomUUID();
+    const runId = randomUUID();
     await createConversation(store.db, id);
-    await insertMessage(store.db, message(id, 'user', 'remember me'), 'remember me');
-    await saveConversationSnapshot(store.db, id, { status: 'active', value: 'prompt', context: { turns: 1 } });
+    await begin(id, 'remember me', runId);
+    await finish(id, runId, 'I will', { status: 'active', value: 'prompt', context: { turns: 1 } });
     await store.close();
     store = await openStore(options);
-    expect((await listMessages(store.db, id)).map((m) => m.content)).toEqual(['remember me']);
+    expect((await listMessages(store.db, id)).map((m) => m.content)).toEqual(['remember me', 'I will']);
     expect((await findConversation(store.db, id))?.snapshot).toMatchObject({ value: 'prompt', context: { turns: 1 } });
   });
 });

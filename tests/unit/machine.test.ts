@@ -7,8 +7,8 @@ import {
   type AgentEmitted,
   type AnalysisInput,
   type RespondInput,
-  type SafetyVerdict,
 } from '@/lib/agent/machine';
+import type { SafetyVerdict } from '@/lib/llm/types';
 import { MODES, type ResponseStep } from '@/lib/contract';
 import { AppError } from '@/lib/errors';
 

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatTurn } from '@/lib/agent/machine';
+import type { ChatTurn } from '@/lib/llm/types';
 import { AppError } from '@/lib/errors';
 import { createOpenAIModel } from '@/lib/llm/openai-model';
 import { createSafetyCheck } from '@/lib/llm/safety';

@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chatItemTypeFor, titleFromPrompt } from '@/lib/contract';
 import { classifyPrompt, demoAnswer } from '@/lib/llm/demo-model';
 import { tokenize } from '@/lib/llm/paced-text';
 import { checkWithRules, createSafetyCheck, isOpenAIsOwnServer } from '@/lib/llm/safety';
 import type { Env } from '@/lib/env';
-
-describe('titles', () => {
-  it('keeps short prompts and cuts long ones at a word boundary within 60 characters', () => {
-    expect(titleFromPrompt('  hello\n world ')).toBe('hello world');
-    const long = 'Please explain how the water cycle works in detail for a ten year old child';
-    const title = titleFromPrompt(long);
-    expect(title.length).toBeLessThanOrEqual(60);
-    expect(long.startsWith(title)).toBe(true);
-    expect(long[title.length]).toBe(' ');
-    expect(titleFromPrompt('x'.repeat(100))).toHaveLength(60);
-  });
-});
-
-describe('ChatItem types', () => {
-  it('is code for generate_code, error for a failure before any text, text otherwise', () => {
-    expect(chatItemTypeFor('generate_code', 'complete', '```x```')).toBe('code');
-    expect(chatItemTypeFor('answer_question', 'error', '')).toBe('error');
-    expect(chatItemTypeFor(undefined, 'error', '')).toBe('error');
-    expect(chatItemTypeFor('answer_question', 'error', 'partial')).toBe('text');
-    expect(chatItemTypeFor('generate_poem', 'interrupted', '')).toBe('text');
-  });
-});
 
 describe('the demo model', () => {
   it('routes by keywords', () => {

@@ -1,85 +1,195 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRunService } from '@/lib/agent/run-service';
+import { createRunRegistry } from '@/lib/agent/run-registry';
 import type { StreamEvent } from '@/lib/contract';
+import { openStore, type Db, type Store } from '@/lib/db/client';
+import { createConversation, listMessages, listRuns, listRunSteps } from '@/lib/db/queries';
+import type { Models } from '@/lib/llm';
+import { createDemoModel } from '@/lib/llm/demo-model';
+import { checkWithRules } from '@/lib/llm/safety';
+import type { LoggedEvent } from '@/lib/stream/event-log';
+import { holdStatements } from '../helpers/held-store';
 
-// The run service reads its configuration once: set it before the modules load.
-vi.stubEnv('DATA_DIR', 'memory://');
-vi.stubEnv('DATABASE_URL', '');
-vi.stubEnv('OPENAI_API_KEY', '');
-vi.stubEnv('OPENAI_BASE_URL', '');
-vi.stubEnv('DEMO_TOKEN_DELAY_MS', '1');
-
-const { startRun } = await import('@/lib/agent/run-service');
-const { createConversation } = await import('@/lib/conversations');
-const { getStore } = await import('@/lib/db/client');
-const { listMessages, listRuns, listRunSteps } = await import('@/lib/db/queries');
-
-let db: Awaited<ReturnType<typeof getStore>>['db'];
-beforeAll(async () => {
-  db = (await getStore()).db;
+const demoModels = (overrides: Partial<Models['chat']> = {}): Models => ({
+  chat: { ...createDemoModel(1), ...overrides },
+  safety: { kind: 'rules', check: async (prompt) => checkWithRules(prompt) },
+  fixedTextDelayMs: 1,
 });
-afterAll(async () => (await getStore()).close());
 
-/** Follows a run's log and checks the store at the moments the contract names. */
-async function followRun(conversationId: string, prompt: string) {
-  const run = await startRun(conversationId, prompt);
+let store: Store;
+beforeAll(async () => {
+  store = await openStore({ dataDir: 'memory://' });
+});
+afterAll(async () => store?.close());
+
+const serviceOn = (db: Db, models = demoModels()) => createRunService({ db, models, registry: createRunRegistry() });
+
+async function newConversation() {
+  const id = crypto.randomUUID();
+  await createConversation(store.db, id);
+  return id;
+}
+
+/** Every event of a run, with a hook called as each one is appended. */
+function follow(run: { log: { follow: (after: number, l: { onEvent(e: LoggedEvent): void; onClose(): void }) => void } }, onEvent: (event: StreamEvent) => void = () => {}) {
   const events: StreamEvent[] = [];
-  const checks: Promise<void>[] = [];
-  let storedAtFirstStep: string[] = [];
-  let storedAtDone: string[] = [];
-  await new Promise<void>((resolve) => {
+  const closed = new Promise<StreamEvent[]>((resolve) => {
     run.log.follow(0, {
       onEvent({ event }) {
         events.push(event);
-        if (event.type === 'step' && events.filter((e) => e.type === 'step').length === 1) {
-          checks.push(listMessages(db, conversationId).then((m) => void (storedAtFirstStep = m.map((x) => x.role))));
-        }
-        if (event.type === 'done') {
-          checks.push(listMessages(db, conversationId).then((m) => void (storedAtDone = m.map((x) => x.role))));
-        }
+        onEvent(event);
       },
-      onClose: resolve,
+      onClose: () => resolve(events),
     });
   });
-  await Promise.all(checks);
-  await run.finished;
-  return { run, events, storedAtFirstStep, storedAtDone };
+  return { events, closed };
 }
 
 describe('the run service', () => {
-  it('stores the user message before any step runs and the assistant message before done', async () => {
-    const { id } = await createConversation();
-    const { storedAtFirstStep, storedAtDone, events } = await followRun(id, 'what is a heron?');
-    expect(storedAtFirstStep).toEqual(['user']);
-    expect(storedAtDone).toEqual(['user', 'assistant']);
-    expect(events.at(-1)?.type).toBe('done');
-  });
+  it('stores the user message before any step runs, and the answer, run and trace before done', async () => {
+    const id = await newConversation();
+    const service = serviceOn(store.db);
+    const checks: Promise<unknown>[] = [];
+    const run = await service.startRun(id, 'write a poem about herons');
+    const { closed } = follow(run, (event) => {
+      if (event.type === 'step' && event.value.status === 'started' && event.value.name === 'check_safety') {
+        checks.push(listMessages(store.db, id).then((items) => expect(items.map((m) => m.role)).toEqual(['user'])));
+      }
+    });
+    const events = await closed;
+    await Promise.all(checks);
+    expect(checks).toHaveLength(1);
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
 
-  it('traces every step of the run with its input, output and the machine state after it', async () => {
-    const { id } = await createConversation();
-    const { run } = await followRun(id, 'write a poem about herons');
-    const [stored] = await listRuns(db, id);
+    const items = await listMessages(store.db, id);
+    expect(items.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(done?.value).toEqual(items[1]);
+    const [stored] = await listRuns(store.db, id);
     expect(stored).toMatchObject({ id: run.id, status: 'complete', mode: 'generate_poem', prompt: 'write a poem about herons' });
-    const steps = await listRunSteps(db, run.id);
-    expect(steps.map((s) => s.name).sort()).toEqual(['check_safety', 'decide_mode', 'generate_poem']);
-    expect(steps.every((s) => s.status === 'completed' && s.endedAt instanceof Date)).toBe(true);
+    const steps = await listRunSteps(store.db, run.id);
+    expect(steps.map((s) => [s.seq, s.name, s.status])).toEqual([
+      [1, 'check_safety', 'completed'],
+      [2, 'decide_mode', 'completed'],
+      [3, 'generate_poem', 'completed'],
+    ]);
     const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
     expect(byName.check_safety?.output).toEqual({ safe: true });
     expect(byName.decide_mode?.output).toEqual({ mode: 'generate_poem' });
     expect(byName.generate_poem?.input).toEqual({ prompt: 'write a poem about herons' });
-    expect((byName.generate_poem?.output as { content: string }).content).toMatch(/demo poem/);
+    expect(byName.generate_poem?.output).toEqual({ content: items[1]?.content });
     // the state after the response step is the resting state, holding the whole exchange
     expect(byName.generate_poem?.snapshot).toMatchObject({ value: 'prompt', context: { responseStep: 'generate_poem' } });
-    const context = (byName.generate_poem?.snapshot as { context: { history: unknown[] } }).context;
-    expect(context.history).toHaveLength(2);
+    expect((byName.generate_poem?.snapshot as { context: { history: unknown[] } }).context.history).toHaveLength(2);
+    for (const step of steps) expect(step.endedAt!.getTime()).toBeGreaterThanOrEqual(step.startedAt.getTime());
+  });
+
+  it('streams while trace writes wait: deltas reach the log first, the trace is complete and ordered by done', async () => {
+    const id = await newConversation();
+    const slow = holdStatements(store.db, (sql) => sql.includes('"run_steps"'));
+    const run = await serviceOn(slow.db).startRun(id, 'what is a heron?');
+    let deltasBeforeAnyTraceWrite = 0;
+    let doneBeforeRelease = false;
+    let released = false;
+    const { closed } = follow(run, (event) => {
+      if (event.type === 'delta' && slow.held.length <= 1) deltasBeforeAnyTraceWrite++;
+      if (event.type === 'done' && !released) doneBeforeRelease = true;
+    });
+    // The whole answer streams while the first trace write is held.
+    await slow.firstArrival;
+    const deltasSoFar = () => run.log.lastId;
+    await vi.waitFor(async () => expect((await listMessages(store.db, id)).length).toBe(1));
+    const before = deltasSoFar();
+    await vi.waitFor(() => expect(deltasSoFar()).toBeGreaterThan(before + 5), { timeout: 5_000 });
+    expect(await listRunSteps(store.db, run.id)).toEqual([]);
+    expect(doneBeforeRelease).toBe(false);
+    released = true;
+    slow.release();
+    const events = await closed;
+    expect(deltasBeforeAnyTraceWrite).toBeGreaterThan(5);
+    expect(events.at(-1)?.type).toBe('done');
+    const steps = await listRunSteps(store.db, run.id);
+    expect(steps.map((s) => [s.seq, s.name, s.status])).toEqual([
+      [1, 'check_safety', 'completed'],
+      [2, 'decide_mode', 'completed'],
+      [3, 'answer_question', 'completed'],
+    ]);
+  });
+
+  it('sends done only once the answer is stored', async () => {
+    const id = await newConversation();
+    const slow = holdStatements(store.db, (sql) => sql.startsWith('insert into "messages"'));
+    const run = await serviceOn(slow.db).startRun(id, 'what is a heron?');
+    const { events, closed } = follow(run);
+    await slow.firstArrival;
+    // The answer has streamed and its insert is waiting: nothing may claim it is done.
+    expect(events.some((e) => e.type === 'delta')).toBe(true);
+    // (The held insert is inside a transaction that keeps the embedded store to itself: no reads until release.)
+    expect(events.map((e) => e.type)).not.toContain('done');
+    slow.release();
+    await closed;
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
+    expect((await listMessages(store.db, id)).at(-1)).toEqual(done?.value);
+  });
+
+  it('logs an unexpected failure inside a model call once, with its cause, and sends only internal_error', async () => {
+    const id = await newConversation();
+    const bug = new TypeError("Cannot read properties of undefined (reading 'choices')");
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const service = serviceOn(store.db, demoModels({ decideMode: async () => Promise.reject(bug) }));
+      const run = await service.startRun(id, 'what is a heron?');
+      const events = await follow(run).closed;
+      const error = events.at(-1);
+      expect(error).toEqual({ type: 'error', value: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+      expect(JSON.stringify(events)).not.toContain('choices');
+      const calls = logged.mock.calls.filter((args) => args.includes(bug));
+      expect(calls).toHaveLength(1);
+      expect(logged).toHaveBeenCalledTimes(1);
+      const [stored] = await listRuns(store.db, id);
+      expect(stored).toMatchObject({ status: 'error', error: { code: 'internal_error' } });
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('refuses a second run in the same conversation while one is in progress', async () => {
-    const { id } = await createConversation();
-    const first = await startRun(id, 'why is the sea salty?');
-    await expect(startRun(id, 'again?')).rejects.toMatchObject({ code: 'run_in_progress' });
+    const id = await newConversation();
+    const service = serviceOn(store.db);
+    const first = await service.startRun(id, 'why is the sea salty?');
+    await expect(service.startRun(id, 'again?')).rejects.toMatchObject({ code: 'run_in_progress' });
     await first.finished;
-    const second = await startRun(id, 'again?');
+    const second = await service.startRun(id, 'again?');
     await second.finished;
-    expect((await listMessages(db, id)).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect((await listMessages(store.db, id)).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+  });
+
+  it('tells an unknown conversation (404) from one with nothing running (409) when asked to cancel', async () => {
+    const service = serviceOn(store.db);
+    await expect(service.cancelRun(crypto.randomUUID())).rejects.toMatchObject({ code: 'not_found' });
+    await expect(service.cancelRun(await newConversation())).rejects.toMatchObject({ code: 'no_run' });
+  });
+
+  it('sends the earlier messages as chat_history and gives them to the model', async () => {
+    const id = await newConversation();
+    const seen: string[][] = [];
+    const service = serviceOn(
+      store.db,
+      demoModels({
+        decideMode: async (history) => {
+          seen.push(history.map((turn) => `${turn.role}:${turn.content}`));
+          return 'answer_question';
+        },
+      }),
+    );
+    await (await service.startRun(id, 'first?')).finished;
+    const run = await service.startRun(id, 'second?');
+    const events = await follow(run).closed;
+    const history = events[0];
+    expect(history?.type).toBe('chat_history');
+    expect(history?.type === 'chat_history' && history.value.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(seen[1]?.map((line) => line.split(':')[0])).toEqual(['user', 'assistant', 'user']);
+    expect(seen[1]?.at(-1)).toBe('user:second?');
   });
 });

@@ -1,0 +1,50 @@
+/**
+ * What a run sends and stores, as pure functions of what the machine emits: unit-tested on their own, and the
+ * run service only moves their results to the event log and the store.
+ */
+import type { AgentEmitted, TurnOutcome } from '@/lib/agent/machine';
+import type { ChatItem, ChatItemStatus, ResponseStep, StreamEvent } from '@/lib/contract';
+
+/** The stream event for a machine emission; the end of a turn has none until the answer is stored. */
+export function toStreamEvent(emitted: AgentEmitted): StreamEvent | null {
+  switch (emitted.type) {
+    case 'step':
+      return { type: 'step', value: { name: emitted.name, status: emitted.status } };
+    case 'mode':
+      return { type: 'mode', value: emitted.step };
+    case 'delta':
+      return { type: 'delta', value: emitted.delta };
+    case 'turn.ended':
+      return null;
+  }
+}
+
+/** The last event of a turn: `done` with the stored answer, or the error that ended it. */
+export function toEndEvent(outcome: TurnOutcome, stored: ChatItem): StreamEvent {
+  return outcome.status === 'error' ? { type: 'error', value: outcome.error } : { type: 'done', value: stored };
+}
+
+/**
+ * The assistant message a turn leaves: what was streamed, with the turn's status. A failure before any text
+ * is kept as an `error` item carrying the message, so the history shows what went wrong.
+ */
+export function toAssistantMessage(
+  outcome: TurnOutcome,
+  step: ResponseStep | null,
+  text: string,
+): Pick<ChatItem, 'content' | 'type' | 'status'> & { mode?: ResponseStep } {
+  const status: ChatItemStatus = outcome.status;
+  const mode = step ? { mode: step } : {};
+  if (outcome.status === 'error' && text === '') return { content: outcome.error.message, type: 'error', status, ...mode };
+  return { content: text, type: step === 'generate_code' ? 'code' : 'text', status, ...mode };
+}
+
+/** A conversation's title is its first prompt, cut to 60 characters at a word boundary. */
+export function titleFromPrompt(prompt: string, max = 60): string {
+  const flat = prompt.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max + 1);
+  const lastSpace = cut.lastIndexOf(' ');
+  const head = lastSpace > 0 ? cut.slice(0, lastSpace) : flat.slice(0, max);
+  return head.trimEnd();
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { createRunRegistry, type RunHandle } from '@/lib/agent/run-registry';
+import { createMemoryEventLog } from '@/lib/stream/event-log';
+
+function fakeRun(conversationId: string) {
+  let finish = () => {};
+  const cancels: number[] = [];
+  const run: RunHandle = {
+    id: crypto.randomUUID(),
+    conversationId,
+    log: createMemoryEventLog(),
+    cancel: () => void cancels.push(1),
+    finished: new Promise<void>((resolve) => (finish = resolve)),
+  };
+  return { run, finish, cancels };
+}
+
+describe('the run registry', () => {
+  it('holds one run per conversation from the moment it starts until it has finished', async () => {
+    const registry = createRunRegistry();
+    const { run, finish } = fakeRun('c1');
+    let launchDone = () => {};
+    const launching = registry.start('c1', () => new Promise((resolve) => (launchDone = () => resolve(run))));
+    // Reserved while still starting: a second prompt is refused before anything was awaited.
+    await expect(registry.start('c1', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
+    expect(registry.find('c1')).toBeUndefined();
+    launchDone();
+    expect(await launching).toBe(run);
+    expect(registry.find('c1')).toBe(run);
+    await expect(registry.start('c1', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
+    // Another conversation is not affected.
+    const other = fakeRun('c2');
+    expect(await registry.start('c2', async () => other.run)).toBe(other.run);
+    finish();
+    await run.finished;
+    expect(registry.find('c1')).toBeUndefined();
+    const next = fakeRun('c1');
+    expect(await registry.start('c1', async () => next.run)).toBe(next.run);
+  });
+
+  it('frees the conversation when starting fails', async () => {
+    const registry = createRunRegistry();
+    await expect(registry.start('c1', async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    const { run } = fakeRun('c1');
+    expect(await registry.start('c1', async () => run)).toBe(run);
+  });
+
+  it('cancels the conversation’s run, and says when nothing runs there', async () => {
+    const registry = createRunRegistry();
+    const { run, cancels } = fakeRun('c1');
+    await registry.start('c1', async () => run);
+    expect(registry.cancel('c1')).toBe(run);
+    expect(cancels).toHaveLength(1);
+    expect(registry.cancel('c2')).toBeUndefined();
+  });
+});
