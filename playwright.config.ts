@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
@@ -8,8 +8,13 @@ const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3217);
 const MOCK_PORT = Number(process.env.E2E_MOCK_PORT ?? 3218);
 export const MOCK_URL = `http://127.0.0.1:${MOCK_PORT}`;
 
-// One fresh store per test run; the config is read again in workers, which inherit the first value.
-process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
+// One fresh store per test run; the config is read again in workers, which inherit the first value. The run
+// that made it removes it when the runner exits, after the servers are stopped (global teardown is too early).
+if (!process.env.E2E_DATA_DIR) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
+  process.env.E2E_DATA_DIR = dataDir;
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+}
 process.env.E2E_MOCK_URL = MOCK_URL;
 
 export default defineConfig({

@@ -12,7 +12,7 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
-echo "== lint"; npx eslint .
+echo "== lint"; npx eslint . --max-warnings 0
 echo "== typecheck"; npx tsc --noEmit
 echo "== unit and store tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResponseStep } from '@/lib/contract';
+import type { ResponseStep, StreamEvent } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp, type AppServer } from '../helpers/app-server';
@@ -204,6 +204,56 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
     const noRun = await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' });
     expect(noRun.status).toBe(409);
     expect((await noRun.json()).error.code).toBe('no_run');
+  });
+
+  /** Cancels once `ready` holds for the events so far; returns every event of the run. */
+  async function cancelWhen(id: string, prompt: string, ready: (events: StreamEvent[]) => boolean | Promise<boolean>) {
+    const response = await postPrompt(app.url, id, prompt);
+    const events: StreamEvent[] = [];
+    let cancelled = false;
+    for await (const { event } of readStreamEvents(response.body!)) {
+      events.push(event);
+      if (!cancelled && (await ready(events))) {
+        cancelled = true;
+        expect((await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' })).status).toBe(202);
+      }
+    }
+    return events;
+  }
+
+  // The idle watchdog (UPSTREAM_IDLE_TIMEOUT_MS=1500) is the only other thing that would close these requests;
+  // expect.poll gives up after 1 s, so only the cancel itself can pass them.
+  it('stops at once while the upstream is silent mid-answer: the request is closed without waiting for a chunk', async () => {
+    const id = await newConversation(app.url);
+    const prompt = 'question? [stall:2][reply:a b c d]';
+    const events = await cancelWhen(id, prompt, (seen) => seen.filter((e) => e.type === 'delta').length === 2);
+    expect(events.at(-1)).toMatchObject({ type: 'done', value: { status: 'interrupted', content: 'a b ' } });
+    await expect.poll(() => mock.chatRequests().find((r) => JSON.stringify(r.body).includes('[stall:2]'))?.closedByClient).toBe(true);
+  });
+
+  it('stops at once while the router is still deciding: the router request is closed, nothing is answered', async () => {
+    const id = await newConversation(app.url);
+    const prompt = 'question? [slowrouter:60000]';
+    const routerRequest = () => mock.requests.find((r) => r.kind === 'router' && JSON.stringify(r.body).includes('[slowrouter:60000]'));
+    const events = await cancelWhen(id, prompt, async (seen) => {
+      const last = seen.at(-1);
+      if (last?.type !== 'step' || last.value.name !== 'decide_mode') return false;
+      await expect.poll(routerRequest).toBeDefined();
+      return true;
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'done', value: { status: 'interrupted', content: '' } });
+    expect(events.filter((e) => e.type === 'mode')).toEqual([]);
+    await expect.poll(() => routerRequest()?.closedByClient).toBe(true);
+    expect(mock.chatRequests().some((r) => JSON.stringify(r.body).includes('[slowrouter:60000]'))).toBe(false);
+  });
+
+  it('answers 404 to a cancel for a conversation that does not exist, and 409 when nothing runs', async () => {
+    const missing = await fetch(`${app.url}/api/conversations/${crypto.randomUUID()}/cancel`, { method: 'POST' });
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe('not_found');
+    const idle = await fetch(`${app.url}/api/conversations/${await newConversation(app.url)}/cancel`, { method: 'POST' });
+    expect(idle.status).toBe(409);
+    expect((await idle.json()).error.code).toBe('no_run');
   });
 });
 

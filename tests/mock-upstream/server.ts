@@ -10,6 +10,9 @@
  *   [fail:malformed]    stream two deltas, then a chunk that is not JSON
  *   [fail:midstream]    stream two deltas, then an error chunk
  *   [stall]             send the role chunk, then nothing until the client leaves
+ *   [stall:headers]     send the response headers, then nothing (not even the role chunk) until the client leaves
+ *   [stall:N]           stream N content chunks, then nothing until the client leaves
+ *   [slowrouter:N]      the router waits N ms before it answers (it gives up early if the client leaves)
  *   [slow:N]            N ms between content chunks (default 5)
  *   [flag]              the moderation endpoint flags the input
  */
@@ -121,16 +124,18 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   const gapMs = slow ? Number(slow) : 5;
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   res.flushHeaders();
+  const stall = directive(prompt, 'stall');
+  const untilClientLeaves = () => new Promise<void>((resolve) => res.on('close', () => resolve()));
+  if (stall === 'headers') return untilClientLeaves();
 
   await write(res, `data: ${chunkJson(id, model, { role: 'assistant', content: '' }, null)}\n\n`, 1);
-  if (directive(prompt, 'stall') !== undefined) {
-    await new Promise<void>((resolve) => res.on('close', () => resolve()));
-    return;
-  }
+  if (stall === '') return untilClientLeaves();
+  const stallAfter = stall === undefined ? -1 : Number(stall);
   const parts = tokens(mockReply(body));
   const failAfterTwo = directive(prompt, 'fail');
   for (const [index, token] of parts.entries()) {
     if (res.destroyed) return;
+    if (index === stallAfter) return untilClientLeaves();
     if (index === 2 && failAfterTwo === 'malformed') {
       await write(res, 'data: {"id": "broken", "choices": [{"delta": {"content": "oops"\n\n', 1);
       res.end();
@@ -200,6 +205,17 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     }
     if (kind === 'chat') return streamChat(res, body, record, write);
     if (kind === 'router') {
+      const routerDelay = Number(directive(prompt, 'slowrouter') ?? 0);
+      if (routerDelay > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, routerDelay);
+          res.on('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        if (res.destroyed || record.closedByClient) return;
+      }
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(
         JSON.stringify({

@@ -19,6 +19,8 @@ afterAll(() => mock.close());
 const model = (idleTimeoutMs = 5_000) =>
   createOpenAIModel({ client, chatModel: 'mock-chat', routerModel: 'mock-router', idleTimeoutMs });
 const ask = (content: string): ChatTurn[] => [{ role: 'user', content }];
+const lastUser = (request: { body: Record<string, unknown> }) =>
+  (request.body.messages as { role: string; content: string }[] | undefined)?.filter((m) => m.role === 'user').at(-1)?.content;
 
 async function collect(iterable: AsyncIterable<string>) {
   const deltas: string[] = [];
@@ -91,6 +93,46 @@ describe('the openai provider through the real SDK', () => {
     );
     expect((error as AppError).code).toBe('upstream_timeout');
     await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('re-arms the idle watchdog on every chunk: a healthy stream longer than the timeout completes', async () => {
+    const { deltas, error } = await collect(
+      model(300).streamResponse('answer_question', ask('[slow:120][reply:a b c d e f g]'), new AbortController().signal),
+    );
+    expect(error).toBeUndefined();
+    expect(deltas.join('')).toBe('a b c d e f g');
+  });
+
+  it('ends with upstream_timeout when the upstream goes silent right after the headers, before any chunk', async () => {
+    const { deltas, error } = await collect(
+      model(300).streamResponse('answer_question', ask('[stall:headers]'), new AbortController().signal),
+    );
+    expect(deltas).toEqual([]);
+    expect((error as AppError).code).toBe('upstream_timeout');
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('closes the upstream request at once on abort while the stream is silent mid-answer', async () => {
+    const controller = new AbortController();
+    // The watchdog is a minute away: only the abort itself can end this.
+    const deltas = model(60_000).streamResponse('answer_question', ask('[stall:2][reply:a b c d]'), controller.signal);
+    const iterator = deltas[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toBe('a ');
+    expect((await iterator.next()).value).toBe('b ');
+    const third = iterator.next();
+    controller.abort();
+    expect(await third).toEqual({ done: true, value: undefined });
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('closes the router request at once on abort while the router is still thinking', async () => {
+    const controller = new AbortController();
+    const deciding = model(60_000).decideMode(ask('[slowrouter:60000] what?'), controller.signal);
+    const request = () => mock.requests.find((r) => r.kind === 'router' && lastUser(r) === '[slowrouter:60000] what?');
+    await expect.poll(() => request()?.kind).toBe('router');
+    controller.abort();
+    await expect(deciding).rejects.toBeInstanceOf(AppError);
+    await expect.poll(() => request()?.closedByClient).toBe(true);
   });
 
   it('stops quietly when the caller aborts, and the upstream sees its request closed', async () => {
