@@ -1,6 +1,9 @@
 import 'server-only';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { getEnv } from '@/lib/env';
 import { schema, type Schema } from '@/lib/db/schema';
@@ -39,11 +42,38 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
     import('drizzle-orm/pglite/migrator'),
   ]);
   const isMemory = dataDir.startsWith('memory://');
-  if (!isMemory) await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(isMemory ? dataDir : path.resolve(dataDir));
+  if (!isMemory) await createDataDirApart(path.resolve(dataDir));
+  const client = await PGlite.create(isMemory ? dataDir : path.resolve(dataDir), { postgresqlconf: PGLITE_SETTINGS });
   const db = drizzle({ client, schema });
   await migrate(db, { migrationsFolder });
   return { db: db as unknown as Db, kind: 'pglite', close: () => client.close() };
+}
+
+/**
+ * The embedded PostgreSQL runs inside this process, in WebAssembly memory that is never given back. Its default
+ * 128 MB of shared buffers alone costs ~135 MB resident; a chat app's working set is far smaller.
+ */
+const PGLITE_SETTINGS = ['shared_buffers=16MB'];
+
+const INIT_DATA_DIR = `
+const { PGlite } = await import('@electric-sql/pglite');
+const db = await PGlite.create(process.argv[1]);
+await db.close();
+`;
+
+/**
+ * Creates a new data directory in a short-lived child process: initdb leaves 750-850 MB resident in the process
+ * that runs it, memory WebAssembly never returns. The app then opens the finished directory at a fraction of that.
+ */
+async function createDataDirApart(dataDir: string): Promise<void> {
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  await mkdir(dataDir, { recursive: true });
+  try {
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', INIT_DATA_DIR, dataDir], { cwd: process.cwd() });
+  } catch (error) {
+    // Opening it in this process still works, at the memory cost above.
+    console.warn('[sluice] could not create the data directory in a child process; creating it here', error);
+  }
 }
 
 const globalForStore = globalThis as typeof globalThis & { __sluiceStore?: Promise<Store> };
