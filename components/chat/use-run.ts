@@ -1,0 +1,75 @@
+import { useRouter } from 'next/navigation';
+import { useCallback, useReducer, useRef, useTransition } from 'react';
+import { CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
+import { readStreamEvents } from '@/lib/stream/read-sse';
+import { isBusy, liveTurnReducer, visibleTurn } from '@/components/chat/live-turn';
+
+/** Why a prompt could not be sent: the caller gives the prompt back with this message. */
+export type SendRefusal = { message: string };
+
+/**
+ * A conversation's runs, as the page drives them: `send` starts one (creating the conversation on the first
+ * prompt) and follows its stream, `stop` asks the server to cancel it. The turn it returns is the one to show.
+ */
+export function useRun({ conversationId, persistedCount }: { conversationId: string | null; persistedCount: number }) {
+  const router = useRouter();
+  const [, startTransition] = useTransition();
+  const [turn, dispatch] = useReducer(liveTurnReducer, null);
+  const idRef = useRef(conversationId);
+  const busy = isBusy(turn);
+
+  const send = useCallback(
+    async (prompt: string): Promise<SendRefusal | null> => {
+      // The turn shows at once: the page is busy from here on, so nothing can be sent twice.
+      dispatch({ type: 'started', prompt, baseCount: persistedCount });
+      let started = false;
+      try {
+        let id = idRef.current;
+        if (!id) {
+          const created = await fetch('/api/conversations', { method: 'POST' });
+          if (!created.ok) throw new Error(`Could not start a conversation (HTTP ${created.status}).`);
+          id = CreatedConversationSchema.parse(await created.json()).id;
+          idRef.current = id;
+          // The address names the conversation from its first prompt on, so a reload mid-answer finds it.
+          window.history.replaceState({}, '', `/c/${id}`);
+        }
+        const response = await fetch(`/api/conversations/${id}/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ prompt }),
+        });
+        if (!response.ok || !response.body) {
+          const body = ErrorBodySchema.safeParse(await response.json().catch(() => null));
+          throw new Error(body.success ? body.data.error.message : `The server answered HTTP ${response.status}.`);
+        }
+        started = true;
+        for await (const { event } of readStreamEvents(response.body)) dispatch({ type: 'received', event });
+        dispatch({ type: 'ended' });
+        return null;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : 'Something went wrong.';
+        if (started) {
+          dispatch({ type: 'failed', message });
+          return null;
+        }
+        dispatch({ type: 'withdrawn' });
+        return { message };
+      } finally {
+        const id = idRef.current;
+        // A chat begun on `/` moves to its own page (through the router, which then owns the address again);
+        // otherwise the page is rendered anew with the stored turn. Either way the sidebar comes fresh.
+        startTransition(() => (conversationId === null && id ? router.replace(`/c/${id}`) : router.refresh()));
+      }
+    },
+    [persistedCount, router, conversationId],
+  );
+
+  const stop = useCallback(async () => {
+    const id = idRef.current;
+    if (!id) return;
+    dispatch({ type: 'stopping' });
+    await fetch(`/api/conversations/${id}/cancel`, { method: 'POST' }).catch(() => undefined);
+  }, []);
+
+  return { turn: visibleTurn(turn, persistedCount), busy, stopping: turn?.phase === 'stopping', send, stop };
+}
