@@ -2,14 +2,15 @@
  * What Sluice adds to a model's stream, measured against the same upstream calls made directly with the SDK.
  * Run by hand after a build (it is not part of `npm test`):
  *
- *   npm run build && node node_modules/vite-node/vite-node.mjs bench/run-overhead.ts
+ *   npm run build && npm run bench
  *
  * Options (environment): BENCH_ROUNDS (sequential rounds, default 40), BENCH_STREAMS (concurrent streams,
- * default 100), BENCH_DATABASE_URL (measure on PostgreSQL instead of the embedded store).
+ * default 100), BENCH_TOKENS (tokens per concurrent answer, default 40), BENCH_REPEATS (concurrency runs, default 3: figures are their medians, failures their sum),
+ * BENCH_DATABASE_URL (measure on PostgreSQL instead of the embedded store).
  *
  * 1. Time to first token, one request at a time: the direct path is the router call, then the streamed answer
  *    (what the agent does at the least); the app's is POST .../messages to the first `delta` event.
- * 2. Concurrency: BENCH_STREAMS prompts sent at once, each streaming 40 tokens 20 ms apart, through Sluice and
+ * 2. Concurrency: BENCH_STREAMS prompts sent at once, each streaming BENCH_TOKENS tokens 20 ms apart, through Sluice and
  *    (as the floor) straight from the SDK. Reports failures, how many were answering at the same moment,
  *    first-token percentiles, and the gaps between deltas: what Sluice adds is its p99 gap over the floor's.
  * 3. The server's resident memory after its first start (a new data directory) plus one chat, and after a restart.
@@ -25,8 +26,10 @@ import { newConversation, postPrompt } from '../tests/helpers/api-client';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const WARMUP = 5;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 100);
+/** The concurrency figures swing from run to run on a small machine: each is the median of this many runs. */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const UPSTREAM_GAP_MS = 20;
-const TOKENS = 40;
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 40);
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -126,6 +129,26 @@ function summarise(timings: StreamTiming[]) {
   return { failures, firstTokens, gaps, mostAnswering };
 }
 
+type ConcurrencyFigures = {
+  failures: number;
+  mostAnswering: number;
+  firstTokenP50: number;
+  firstTokenP99: number;
+  gapP50: number;
+  gapP99: number;
+};
+
+function figures(summary: ReturnType<typeof summarise>): ConcurrencyFigures {
+  return {
+    failures: summary.failures,
+    mostAnswering: summary.mostAnswering,
+    firstTokenP50: percentile(summary.firstTokens, 50),
+    firstTokenP99: percentile(summary.firstTokens, 99),
+    gapP50: percentile(summary.gaps, 50),
+    gapP99: percentile(summary.gaps, 99),
+  };
+}
+
 const concurrentPrompt = () => {
   const words = Array.from({ length: TOKENS }, (_, i) => `w${i}`).join(' ');
   return `Tell me a story? [slow:${UPSTREAM_GAP_MS}][reply:${words}]`;
@@ -177,29 +200,40 @@ async function main() {
 
     const { direct, viaApp } = await firstTokenRounds(app, client);
     const added = viaApp.map((v, i) => v - direct[i]!);
-    const floor = await concurrentDirectStreams(client);
-    const concurrent = await concurrentStreams(app);
+    const runs: { floor: ConcurrencyFigures; sluice: ConcurrencyFigures }[] = [];
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      runs.push({ floor: figures(await concurrentDirectStreams(client)), sluice: figures(await concurrentStreams(app)) });
+    }
+    const median = (pick: (run: (typeof runs)[number]) => number) => percentile(runs.map(pick), 50);
 
     await app.restart();
     const afterRestart = await residentMb(app.pid());
     await appStream(app, await newConversation(app.url), 'What is a heron?');
     const afterRestartChat = await residentMb(app.pid());
 
-    console.log(`\nSluice run overhead (${store} store, mock upstream, ${ROUNDS} rounds, ${STREAMS} concurrent streams)\n`);
+    console.log(`\nSluice run overhead (${store} store, mock upstream, ${ROUNDS} rounds, ${STREAMS} concurrent streams of ${TOKENS} tokens)\n`);
     console.log('| measure | value |');
     console.log('| --- | --- |');
     console.log(`| first token, direct SDK calls, p50 | ${ms(percentile(direct, 50))} |`);
     console.log(`| first token, through Sluice, p50 | ${ms(percentile(viaApp, 50))} |`);
     console.log(`| added time to first token, p50 / p90 | ${ms(percentile(added, 50))} / ${ms(percentile(added, 90))} |`);
-    const row = (label: string, direct: string, viaSluice: string) => console.log(`| ${STREAMS} concurrent streams: ${label} | ${direct} | ${viaSluice} |`);
-    const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
-    console.log(`\n| measure | direct SDK calls (floor) | through Sluice |`);
+    const row = (label: string, floor: string, sluice: string) => console.log(`| ${STREAMS} concurrent streams: ${label} | ${floor} | ${sluice} |`);
+    const pair = (a: number, b: number) => `${ms(a)} / ${ms(b)}`;
+    console.log(`\n| measure (median of ${REPEATS} runs) | direct SDK calls (floor) | through Sluice |`);
     console.log('| --- | --- | --- |');
-    row('failures', String(floor.failures), String(concurrent.failures));
-    row('most answering at once', String(floor.mostAnswering), String(concurrent.mostAnswering));
-    row('first token p50 / p99', p50p99(floor.firstTokens), p50p99(concurrent.firstTokens));
-    row(`gap between deltas p50 / p99 (upstream: ${UPSTREAM_GAP_MS} ms)`, p50p99(floor.gaps), p50p99(concurrent.gaps));
-    console.log(`\nadded p99 gap between deltas: ${ms(percentile(concurrent.gaps, 99) - percentile(floor.gaps, 99))}\n`);
+    row('failures (all runs)', String(runs.reduce((n, r) => n + r.floor.failures, 0)), String(runs.reduce((n, r) => n + r.sluice.failures, 0)));
+    row('most answering at once', String(median((r) => r.floor.mostAnswering)), String(median((r) => r.sluice.mostAnswering)));
+    row(
+      'first token p50 / p99',
+      pair(median((r) => r.floor.firstTokenP50), median((r) => r.floor.firstTokenP99)),
+      pair(median((r) => r.sluice.firstTokenP50), median((r) => r.sluice.firstTokenP99)),
+    );
+    row(
+      `gap between deltas p50 / p99 (upstream: ${UPSTREAM_GAP_MS} ms)`,
+      pair(median((r) => r.floor.gapP50), median((r) => r.floor.gapP99)),
+      pair(median((r) => r.sluice.gapP50), median((r) => r.sluice.gapP99)),
+    );
+    console.log(`\nadded p99 gap between deltas (Sluice's p99 over the floor's): ${ms(median((r) => r.sluice.gapP99 - r.floor.gapP99))}\n`);
     console.log('| measure | value |');
     console.log('| --- | --- |');
     console.log(`| resident memory after first start + one chat | ${afterFirstStart.toFixed(0)} MB → ${afterFirstChat.toFixed(0)} MB |`);

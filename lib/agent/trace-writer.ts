@@ -14,64 +14,66 @@ export type TraceWriter = {
   stepEnded(name: ReportedStep, status: Exclude<StepStatus, 'started'>, output: unknown, snapshot: unknown): void;
   /** Writes whatever is recorded now; settles when all of it is stored, or rejects with the write that failed. */
   flush(): Promise<void>;
-  /** Steps recorded and not yet stored. */
-  readonly pending: number;
 };
 
 /**
- * Writes a run's trace (one row per step) beside the stream, never in front of it. Recording a step only
- * notes it, with its own times; the rows are written in batches, one statement each, a little later or when
- * the run ends. Batches run one after another, so the stored trace only ever moves forward; nothing is dropped.
+ * The trace rows of every run on one store wait here and go out together: one statement per write, however many
+ * runs are going, so a hundred streams cost one write where they would cost a hundred. Writes run one after
+ * another, each with the rows as they stood when it began, so the stored trace only ever moves forward.
  */
-export function createTraceWriter(db: Db, runId: string, delayMs = TRACE_WRITE_DELAY_MS): TraceWriter {
-  const rows = new Map<ReportedStep, RunStepRow>();
+type TraceSink = { touch(row: RunStepRow): void; flush(): Promise<void> };
+
+function createTraceSink(db: Db, delayMs: number): TraceSink {
   const dirty = new Set<RunStepRow>();
-  let nextSeq = 1;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let written: Promise<void> = Promise.resolve();
-  let failure: unknown = null;
-  let inFlight = 0;
 
-  const writeBatch = () => {
+  const flush = () => {
     clearTimeout(timer);
     timer = undefined;
     if (dirty.size === 0) return written;
-    // A snapshot of the rows as they stand now: later changes go into the next batch.
+    // A copy of the rows as they stand now: later changes go into the next write.
     const batch = [...dirty].map((row) => ({ ...row }));
     dirty.clear();
-    inFlight += batch.length;
-    written = written
-      .then(() => (failure ? undefined : writeRunSteps(db, batch)))
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => void (inFlight -= batch.length));
+    // Each write waits for the one before, and fails on its own: the next write is tried all the same.
+    written = written.catch(() => {}).then(() => writeRunSteps(db, batch));
     return written;
   };
 
-  const touch = (row: RunStepRow) => {
-    dirty.add(row);
-    timer ??= setTimeout(writeBatch, delayMs);
+  return {
+    touch(row) {
+      dirty.add(row);
+      timer ??= setTimeout(() => void flush().catch((error: unknown) => console.error('[sluice] trace write failed', error)), delayMs);
+    },
+    flush,
   };
+}
+
+const sinks = new WeakMap<Db, TraceSink>();
+
+/**
+ * Writes a run's trace (one row per step) beside the stream, never in front of it. Recording a step only notes
+ * it, with its own times; the rows are written a little later with other runs' rows, or when the run ends.
+ */
+export function createTraceWriter(db: Db, runId: string, delayMs = TRACE_WRITE_DELAY_MS): TraceWriter {
+  let sink = sinks.get(db);
+  if (!sink) sinks.set(db, (sink = createTraceSink(db, delayMs)));
+  const store = sink;
+  const rows = new Map<ReportedStep, RunStepRow>();
+  let nextSeq = 1;
 
   return {
     stepStarted(name, input) {
       const row: RunStepRow = { runId, seq: nextSeq++, name, status: 'started', input, startedAt: new Date() };
       rows.set(name, row);
-      touch(row);
+      store.touch(row);
     },
     stepEnded(name, status, output, snapshot) {
       const row = rows.get(name);
       if (!row) return;
       Object.assign(row, { status, output, snapshot, endedAt: new Date() });
-      touch(row);
+      store.touch(row);
     },
-    async flush() {
-      await writeBatch();
-      if (failure) throw failure;
-    },
-    get pending() {
-      return dirty.size + inFlight;
-    },
+    flush: () => store.flush(),
   };
 }

@@ -107,8 +107,8 @@ export async function beginTurn(
 }
 
 /**
- * Ends a turn in one transaction: the assistant message, the run's outcome, and the agent's snapshot for the
- * next turn. Returns the stored message.
+ * Ends a turn in one statement: the assistant message, the run's outcome, and the agent's snapshot for the next
+ * turn (the conversation moves to the top). Returns the stored message.
  */
 export async function finishTurn(
   db: Db,
@@ -119,9 +119,9 @@ export async function finishTurn(
     snapshot: unknown;
   },
 ): Promise<ChatItem> {
-  const { message } = turn;
-  return db.transaction(async (tx) => {
-    const [row] = await tx
+  const { message, outcome } = turn;
+  const stored = db.$with('stored').as(
+    db
       .insert(messages)
       .values({
         id: message.id,
@@ -133,15 +133,25 @@ export async function finishTurn(
         mode: message.mode,
         status: message.status,
       })
-      .returning();
-    if (!row) throw new Error('insert returned no row');
-    await finishRun(tx, turn.runId, turn.outcome);
-    await tx
+      .returning(),
+  );
+  const finished = db.$with('finished').as(
+    db
+      .update(runs)
+      .set({ status: outcome.status, mode: outcome.mode, error: outcome.error ?? null, endedAt: sql`now()` })
+      .where(eq(runs.id, turn.runId))
+      .returning({ id: runs.id }),
+  );
+  const moved = db.$with('moved').as(
+    db
       .update(conversations)
       .set({ snapshot: turn.snapshot, updatedAt: sql`now()`, activity: NEXT_ACTIVITY })
-      .where(eq(conversations.id, message.conversationId));
-    return toChatItem(row);
-  });
+      .where(eq(conversations.id, message.conversationId))
+      .returning({ id: conversations.id }),
+  );
+  const [row] = await db.with(stored, finished, moved).select().from(stored);
+  if (!row) throw new Error('insert returned no row');
+  return toChatItem(row);
 }
 
 export async function finishRun(
