@@ -61,7 +61,9 @@ type PGliteClient = InstanceType<typeof import('@electric-sql/pglite').PGlite>;
 /**
  * PGlite executes each statement synchronously on this thread. Statements queued behind one another would run
  * back to back, holding every stream's network I/O until the last is done (a hundred finishing runs: a third of
- * a second). Here each statement starts on a turn of the event loop of its own, so streams keep flowing between.
+ * a second). Here each statement starts on a turn of the event loop of its own, after the network I/O that is
+ * already waiting (setImmediate runs after the poll phase): streams keep flowing between statements. Even a lone
+ * statement waits its turn: starting it at once would let a burst of requests run their statements back to back.
  */
 function takingTurns(client: PGliteClient): PGliteClient {
   let queue: Promise<unknown> = Promise.resolve();
