@@ -52,6 +52,7 @@ export type ChatItem = z.infer<typeof ChatItemSchema>;
 export const ERROR_CODES = [
   'invalid_json',
   'invalid_prompt',
+  'invalid_event_id',
   'prompt_too_large',
   'body_too_large',
   'unsupported_media_type',

@@ -50,6 +50,11 @@ export const findConversation = cache(async (id: string): Promise<Conversation |
   }
 });
 
+/** Whether an answer is being written in the conversation right now (the page then follows it live). */
+export function hasRunInProgress(id: string): boolean {
+  return findActiveRun(id) !== undefined;
+}
+
 /** Deleting stops whatever is running in the conversation first. */
 export async function deleteConversation(id: string): Promise<void> {
   const { db } = await getStore();

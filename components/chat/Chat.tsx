@@ -1,6 +1,6 @@
 'use client';
 
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { EmptyState } from '@/components/chat/EmptyState';
 import { LiveAnswer } from '@/components/chat/LiveAnswer';
 import { PromptForm } from '@/components/chat/PromptForm';
@@ -11,8 +11,21 @@ import { useRun } from '@/components/chat/use-run';
  * The interactive part of a conversation: the prompt box and the answer being streamed. Stored messages are
  * rendered by the server; once a turn is stored and the refreshed list holds it, the live copy steps aside.
  */
-export function Chat({ conversationId, persistedCount }: { conversationId: string | null; persistedCount: number }) {
-  const { turn, busy, stopping, send, stop } = useRun({ conversationId, persistedCount });
+type ChatProps = {
+  conversationId: string | null;
+  persistedCount: number;
+  /** A run was under way when the page was rendered: pick it up and show it continuing. */
+  running?: boolean;
+};
+
+export function Chat({ conversationId, persistedCount, running = false }: ChatProps) {
+  const { turn, busy, stopping, send, resume, stop } = useRun({ conversationId, persistedCount });
+  const resumed = useRef(false);
+  useEffect(() => {
+    if (!running || resumed.current) return;
+    resumed.current = true;
+    void resume();
+  }, [running, resume]);
   const followAnswer = useFollowScroll(turn);
   const [draft, setDraft] = useState('');
   const [sendError, setSendError] = useState<string | null>(null);

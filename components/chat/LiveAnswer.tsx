@@ -6,7 +6,7 @@ export function LiveAnswer({ turn }: { turn: LiveTurn }) {
   const streaming = turn.phase !== 'finished';
   return (
     <>
-      <UserBubble content={turn.prompt} />
+      {turn.prompt === null ? null : <UserBubble content={turn.prompt} />}
       <div aria-live="polite" aria-busy={streaming} data-testid="live-answer">
         <AssistantBubble
           content={turn.result?.content ?? turn.text}

@@ -3,7 +3,8 @@ import { STEP_PROGRESS } from '@/components/chat/labels';
 
 /** The turn being answered, as the page shows it until the stored copy takes over. */
 export type LiveTurn = {
-  prompt: string;
+  /** Null for a turn picked up after a reload: its prompt is already among the stored messages. */
+  prompt: string | null;
   /** How many stored messages the page showed when the turn began. */
   baseCount: number;
   progress: string | null;
@@ -16,6 +17,8 @@ export type LiveTurn = {
 
 export type LiveTurnAction =
   | { type: 'started'; prompt: string; baseCount: number }
+  /** A run already under way (the page was reloaded, or the reader came back): its events are replayed. */
+  | { type: 'resumed'; baseCount: number }
   | { type: 'received'; event: StreamEvent }
   | { type: 'stopping' }
   /** The stream closed: a turn the server did not finish ended early. */
@@ -50,9 +53,9 @@ const failTurn = (turn: LiveTurn, message: string) =>
   applyEvent(turn, { type: 'error', value: { code: 'internal_error', message } });
 
 export function liveTurnReducer(turn: LiveTurn | null, action: LiveTurnAction): LiveTurn | null {
-  if (action.type === 'started') {
-    const { prompt, baseCount } = action;
-    return { prompt, baseCount, progress: null, mode: null, text: '', phase: 'streaming', result: null, error: null };
+  if (action.type === 'started' || action.type === 'resumed') {
+    const prompt = action.type === 'started' ? action.prompt : null;
+    return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', phase: 'streaming', result: null, error: null };
   }
   if (action.type === 'withdrawn' || turn === null) return null;
   switch (action.type) {

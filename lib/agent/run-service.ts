@@ -168,6 +168,13 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
     startRun(conversationId: string, prompt: string): Promise<RunHandle> {
       return registry.start(conversationId, () => launch(conversationId, prompt));
     },
+    /** The conversation's run in progress, to follow; null when nothing runs there, 404 for an unknown one. */
+    async findRun(conversationId: string): Promise<RunHandle | null> {
+      const run = registry.find(conversationId);
+      if (run) return run;
+      if (!(await findConversation(db, conversationId))) throw new AppError('not_found');
+      return null;
+    },
     /** Stops the conversation's run: 404 for an unknown conversation, 409 `no_run` when nothing runs there. */
     async cancelRun(conversationId: string): Promise<RunHandle> {
       const run = registry.cancel(conversationId);
@@ -185,6 +192,10 @@ async function defaultService() {
 
 export async function startRun(conversationId: string, prompt: string): Promise<RunHandle> {
   return (await defaultService()).startRun(conversationId, prompt);
+}
+
+export async function findRun(conversationId: string): Promise<RunHandle | null> {
+  return (await defaultService()).findRun(conversationId);
 }
 
 export async function cancelRun(conversationId: string): Promise<RunHandle> {

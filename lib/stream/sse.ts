@@ -1,3 +1,4 @@
+import { AppError } from '@/lib/errors';
 import type { LoggedEvent, RunEventLog } from '@/lib/stream/event-log';
 
 export const SSE_HEADERS = {
@@ -12,6 +13,13 @@ export function encodeSseEvent({ id, event }: LoggedEvent): string {
 }
 
 export const SSE_PING = ': ping\n\n';
+
+/** Where a returning reader picks up: after the `Last-Event-ID` it sends (EventSource does so on reconnect). */
+export function parseLastEventId(header: string | null): number {
+  if (header === null || header.trim() === '') return 0;
+  if (!/^\d{1,9}$/.test(header.trim())) throw new AppError('invalid_event_id');
+  return Number(header.trim());
+}
 
 /**
  * A response body that follows a run's event log from `afterId`. Closing it (the client left) only unsubscribes:

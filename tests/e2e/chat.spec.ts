@@ -84,6 +84,71 @@ test('streams an answer in visible pieces, then the history survives a reload', 
   await expect(answers(page).first()).toContainText('Herons stand still in shallow water');
 });
 
+test('a reload mid-answer shows the answer continuing live, then stored, nothing twice and nothing missing', async ({ page }, testInfo) => {
+  const reply = 'Rivers begin as rain that gathers into rills and streams, then carve valleys on their way down to the sea.';
+  await newChat(page);
+  await send(page, `How do rivers form? [slow:150][reply:${reply}]`);
+  await expect(page.getByTestId('live-answer')).toContainText('Rivers begin');
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  await page.reload();
+  // The page picks the run up by itself: the answer goes on growing in front of the reader.
+  const live = page.getByTestId('live-answer');
+  await expect(live).toContainText('Rivers begin');
+  const seenAfterReload = (await live.textContent())?.length ?? 0;
+  await expect.poll(async () => (await live.textContent())?.length ?? 0).toBeGreaterThan(seenAfterReload + 10);
+  await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
+  const file = testInfo.outputPath('resumed-1280-light.png');
+  await page.screenshot({ path: file });
+  await testInfo.attach('resumed-1280-light', { path: file, contentType: 'image/png' });
+  await settle(page);
+  await expect(page.locator('[data-role="user"]')).toHaveCount(1);
+  await expect(answers(page)).toHaveCount(1);
+  await expect(answers(page).first()).toContainText(reply);
+});
+
+test('leaving for another conversation and coming back picks the answer up where it is', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'An older question? [reply:Done already.]');
+  await settle(page);
+  const olderUrl = page.url();
+  await newChat(page);
+  const reply = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen';
+  await send(page, `Count slowly? [slow:150][reply:${reply}]`);
+  await expect(page.getByTestId('live-answer')).toContainText('one two');
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  const runningUrl = page.url();
+  await page.goto(olderUrl);
+  await expect(answers(page)).toHaveCount(1);
+  await page.goto(runningUrl);
+  await expect(page.getByTestId('live-answer')).toBeVisible();
+  await settle(page);
+  await expect(answers(page)).toHaveCount(1);
+  await expect(answers(page).first()).toContainText(reply);
+});
+
+test('GET .../stream works with a plain EventSource, which stops once the run is over', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'Slow one? [slow:100][reply:a b c d e f]');
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').at(-1)!;
+  const received = await page.evaluate(async (conversationId) => {
+    const types: string[] = [];
+    const source = new EventSource(`/api/conversations/${conversationId}/stream`);
+    source.onmessage = (message) => types.push((JSON.parse(message.data) as { type: string }).type);
+    // After `done` the server closes; the browser reconnects once, gets 204 and gives up for good.
+    await new Promise<void>((resolve) => {
+      source.onerror = () => {
+        if (source.readyState === EventSource.CLOSED) resolve();
+      };
+    });
+    return types;
+  }, id);
+  expect(received[0]).toBe('chat_history');
+  expect(received).toContain('delta');
+  expect(received.at(-1)).toBe('done');
+  await settle(page);
+});
+
 test('reaches every mode, with a badge for each and highlighted code', async ({ page }) => {
   await newChat(page);
   const cases: [string, string][] = [

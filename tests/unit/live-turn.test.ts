@@ -74,6 +74,25 @@ describe('the live turn', () => {
     expect(run([started, { type: 'failed', message: 'network down' }])?.error?.message).toBe('network down');
   });
 
+  it('picks up a run under way without showing its prompt again, and steps aside once its answer is stored', () => {
+    const resumed = run([{ type: 'resumed', baseCount: 1 }]);
+    expect(resumed).toMatchObject({ prompt: null, phase: 'streaming', text: '' });
+    const replayed = run(
+      [
+        received({ type: 'chat_history', value: [] }),
+        received({ type: 'mode', value: 'generate_poem' }),
+        received({ type: 'delta', value: 'Roses ' }),
+        received({ type: 'delta', value: 'are red' }),
+      ],
+      resumed,
+    );
+    expect(replayed?.text).toBe('Roses are red');
+    const done = run([received({ type: 'done', value: answer })], replayed);
+    // the stored list held the prompt (1 message); it steps aside once it also holds the answer
+    expect(visibleTurn(done, 2)).toBe(done);
+    expect(visibleTurn(done, 3)).toBeNull();
+  });
+
   it('is gone when nothing was sent after all', () => {
     expect(run([started, { type: 'withdrawn' }])).toBeNull();
     expect(isBusy(null)).toBe(false);

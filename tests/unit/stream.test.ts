@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '@/lib/contract';
 import { createMemoryEventLog } from '@/lib/stream/event-log';
 import { readStreamEvents } from '@/lib/stream/read-sse';
-import { createSseStream, encodeSseEvent } from '@/lib/stream/sse';
+import { createSseStream, encodeSseEvent, parseLastEventId } from '@/lib/stream/sse';
 
 const bodyOf = (pieces: string[]) =>
   new ReadableStream<Uint8Array>({
@@ -84,5 +84,14 @@ describe('the SSE contract', () => {
     await reader.cancel();
     // the run goes on without its reader
     expect(() => log.append(delta('y'))).not.toThrow();
+  });
+
+  it('reads Last-Event-ID as the id to pick up after, and refuses anything else', () => {
+    expect(parseLastEventId(null)).toBe(0);
+    expect(parseLastEventId('')).toBe(0);
+    expect(parseLastEventId('17')).toBe(17);
+    for (const bad of ['abc', '-1', '1.5', '1e3', '9999999999']) {
+      expect(() => parseLastEventId(bad)).toThrowError(expect.objectContaining({ code: 'invalid_event_id' }));
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { ChatShell } from '@/components/chat/ChatShell';
 import { ChatView } from '@/components/chat/ChatView';
-import { findConversation } from '@/lib/conversations';
+import { findConversation, hasRunInProgress } from '@/lib/conversations';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,7 +18,7 @@ export default async function ConversationPage({ params }: Props) {
   if (!conversation) notFound();
   return (
     <ChatShell>
-      <ChatView conversationId={conversation.id} messages={conversation.messages} />
+      <ChatView conversationId={conversation.id} messages={conversation.messages} running={hasRunInProgress(conversation.id)} />
     </ChatShell>
   );
 }

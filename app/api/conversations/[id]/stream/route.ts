@@ -1,0 +1,26 @@
+import { findRun } from '@/lib/agent/run-service';
+import { parseConversationId } from '@/lib/conversations';
+import { getEnv } from '@/lib/env';
+import { handle, methodNotAllowed } from '@/lib/http';
+import { createSseStream, parseLastEventId, SSE_HEADERS } from '@/lib/stream/sse';
+
+type Context = { params: Promise<{ id: string }> };
+
+export const dynamic = 'force-dynamic';
+
+/** The running run's events, replayed and then followed live; 204 when nothing runs (EventSource stops there). */
+export const GET = handle(async (request, { params }: Context) => {
+  const conversationId = parseConversationId((await params).id);
+  const afterId = parseLastEventId(request.headers.get('last-event-id'));
+  const run = await findRun(conversationId);
+  if (!run) return new Response(null, { status: 204 });
+  return new Response(createSseStream(run.log, { afterId, pingIntervalMs: getEnv().SSE_PING_INTERVAL_MS }), {
+    status: 200,
+    headers: SSE_HEADERS,
+  });
+});
+
+export const POST = methodNotAllowed(['GET']);
+export const PUT = POST;
+export const PATCH = POST;
+export const DELETE = POST;
