@@ -53,6 +53,7 @@ export const ERROR_CODES = [
   'invalid_json',
   'invalid_prompt',
   'invalid_event_id',
+  'invalid_body',
   'prompt_too_large',
   'body_too_large',
   'unsupported_media_type',
@@ -96,6 +97,9 @@ export const PostMessageBodySchema = z.object({
     .refine((s) => !LONE_SURROGATE.test(s), 'prompt must be valid Unicode'),
 });
 export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
+
+/** `POST /api/conversations` takes no fields yet: an empty body or a JSON object. */
+export const CreateConversationBodySchema = z.object({}, { error: 'the body must be a JSON object' });
 
 export const ConversationSummarySchema = z.object({
   id: z.string(),

@@ -60,9 +60,24 @@ async function readBodyText(request: Request): Promise<string> {
 /** Reads a JSON body: 415 unless it is JSON, 413 past 1 MiB, 400 `invalid_json` when it does not parse, and
  * `invalidCode` when it does not fit `schema`. */
 export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode): Promise<z.infer<T>> {
+  requireJson(request);
+  return parseJsonText(await readBodyText(request), schema, invalidCode);
+}
+
+/** As readJsonBody, for a body that may be left out: an empty body reads as `{}`, whatever its media type. */
+export async function readOptionalJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode): Promise<z.infer<T>> {
+  const text = await readBodyText(request);
+  if (text.trim() === '') return parseJsonText('{}', schema, invalidCode);
+  requireJson(request);
+  return parseJsonText(text, schema, invalidCode);
+}
+
+function requireJson(request: Request) {
   const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') throw new AppError('unsupported_media_type');
-  const text = await readBodyText(request);
+}
+
+function parseJsonText<T extends z.ZodType>(text: string, schema: T, invalidCode: ErrorCode): z.infer<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);

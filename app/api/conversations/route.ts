@@ -1,9 +1,11 @@
+import { CreateConversationBodySchema } from '@/lib/contract';
 import { createConversation, listConversations } from '@/lib/conversations';
-import { handle, methodNotAllowed } from '@/lib/http';
+import { handle, methodNotAllowed, readOptionalJsonBody } from '@/lib/http';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = handle(async () => {
+export const POST = handle(async (request) => {
+  await readOptionalJsonBody(request, CreateConversationBodySchema, 'invalid_body');
   const conversation = await createConversation();
   return Response.json({ id: conversation.id }, { status: 201, headers: { Location: `/api/conversations/${conversation.id}` } });
 });
