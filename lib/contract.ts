@@ -63,6 +63,8 @@ export const ERROR_CODES = [
   'no_run',
   'upstream_error',
   'upstream_timeout',
+  'upstream_rate_limited',
+  'upstream_malformed',
   'internal_error',
 ] as const;
 export const ErrorCodeSchema = z.enum(ERROR_CODES);

@@ -35,6 +35,11 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
   no_run: { status: 409, message: 'Nothing is running in this conversation.' },
   upstream_error: { status: 502, message: 'The model provider failed to answer.' },
   upstream_timeout: { status: 504, message: 'The model provider did not answer in time.' },
+  upstream_rate_limited: {
+    status: 503,
+    message: 'The model provider is rate-limiting requests (HTTP 429). Try again shortly; if it keeps happening, check the limits of the key in OPENAI_API_KEY.',
+  },
+  upstream_malformed: { status: 502, message: 'The model provider sent a reply that could not be read. Check that OPENAI_BASE_URL points at an OpenAI-compatible API.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
 };
 

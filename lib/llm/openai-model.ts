@@ -90,7 +90,7 @@ export function createOpenAIModel({ client, chatModel, routerModel, idleTimeoutM
         for await (const chunk of stream) {
           watch.touch();
           if (!Array.isArray(chunk.choices)) {
-            throw new AppError('upstream_error', 'The model provider sent a malformed chunk.');
+            throw new AppError('upstream_malformed', 'The model provider sent a chunk without choices.');
           }
           const delta = chunk.choices[0]?.delta?.content;
           if (delta) yield delta;

@@ -152,7 +152,7 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
     const id = await newConversation(app.url);
     const { events } = await runPrompt(app.url, id, 'question? [fail:malformed][reply:alpha beta gamma delta]');
     expect(ofType(events, 'delta').map((e) => e.value).join('')).toBe('alpha beta ');
-    expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_error' } });
+    expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_malformed' } });
     const stored = await getConversation(app.url, id);
     expect(stored.messages.at(-1)).toMatchObject({ content: 'alpha beta ', type: 'text', status: 'error' });
   });
@@ -254,6 +254,55 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
     const idle = await fetch(`${app.url}/api/conversations/${await newConversation(app.url)}/cancel`, { method: 'POST' });
     expect(idle.status).toBe(409);
     expect((await idle.json()).error.code).toBe('no_run');
+  });
+});
+
+describe('upstream faults', () => {
+  type Fault = { what: string; directive: string; code: string | null; partial: string; message?: RegExp; attempts?: number };
+  // UPSTREAM_MAX_RETRIES=1 here: a failure before the first delta is tried twice; one after deltas is not retried.
+  const faults: Fault[] = [
+    { what: '429 with Retry-After', directive: '[fail:429]', code: 'upstream_rate_limited', partial: '', message: /rate-limiting/, attempts: 2 },
+    { what: '500', directive: '[fail:500]', code: 'upstream_error', partial: '', message: /HTTP 500/, attempts: 2 },
+    { what: '503', directive: '[fail:503]', code: 'upstream_error', partial: '', message: /HTTP 503/, attempts: 2 },
+    { what: 'a connection reset before the headers', directive: '[fail:reset]', code: 'upstream_error', partial: '', message: /could not be reached.*OPENAI_BASE_URL/, attempts: 2 },
+    { what: 'a connection dropped mid-stream', directive: '[fail:drop][reply:a b c d]', code: 'upstream_error', partial: 'a b ', attempts: 1 },
+    { what: 'a stall mid-stream', directive: '[stall:2][reply:a b c d]', code: 'upstream_timeout', partial: 'a b ', attempts: 1 },
+    { what: 'a malformed chunk', directive: '[fail:malformed][reply:a b c d]', code: 'upstream_malformed', partial: 'a b ', attempts: 1 },
+    { what: 'a slow trickle (each chunk well inside the idle timeout)', directive: '[slow:300][reply:a b c d e f g]', code: null, partial: 'a b c d e f g', attempts: 1 },
+  ];
+
+  for (const fault of faults) {
+    it(`${fault.what}: ${fault.code ?? 'completes'}, the text so far stored, the next prompt works, nothing left open`, async () => {
+      const id = await newConversation(app.url);
+      const prompt = `question ${crypto.randomUUID()}? ${fault.directive}`;
+      const logsBefore = app.logs().length;
+      const { events } = await runPrompt(app.url, id, prompt);
+      const last = events.at(-1)!.event;
+      expect(ofType(events, 'delta').map((e) => e.value).join('')).toBe(fault.partial);
+      const stored = (await getConversation(app.url, id)).messages.at(-1)!;
+      if (fault.code === null) {
+        expect(last).toMatchObject({ type: 'done', value: { content: fault.partial, status: 'complete' } });
+      } else {
+        expect(last).toMatchObject({ type: 'error', value: { code: fault.code } });
+        if (last.type === 'error' && fault.message) expect(last.value.message).toMatch(fault.message);
+        // the text it had, with status error; or, before any text, an error item that says what went wrong
+        expect(stored).toMatchObject(fault.partial ? { content: fault.partial, status: 'error' } : { type: 'error', status: 'error' });
+        // one structured log line for the failure
+        const lines = app.logs().slice(logsBefore).split('\n').filter((line) => line.includes('"event":"upstream_failure"'));
+        expect(lines).toHaveLength(1);
+        expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', code: fault.code });
+      }
+      const requests = () => mock.chatRequests().filter((r) => JSON.stringify(r.body).includes(prompt.slice(0, 45)));
+      expect(requests()).toHaveLength(fault.attempts ?? 1);
+      // no upstream connection is left open
+      await expect.poll(() => requests().every((r) => r.finished || r.closedByClient)).toBe(true);
+      const next = await runPrompt(app.url, id, 'and now? [reply:fine again]');
+      expect(next.events.at(-1)!.event).toMatchObject({ type: 'done', value: { content: 'fine again' } });
+    });
+  }
+
+  it('logs no unhandled rejection through all of it', () => {
+    expect(app.logs()).not.toMatch(/unhandledRejection|UnhandledPromiseRejection|uncaughtException/);
   });
 });
 

@@ -5,7 +5,10 @@
  *   [reply:some text]   stream exactly this text (otherwise a default answer per response prompt)
  *   [router:garbage]    the router answers with unparseable text
  *   [router:MODE]       the router answers with MODE
- *   [fail:NNN]          answer the streamed chat request with HTTP NNN, e.g. 500 (the SDK retries 5xx, then gives up)
+ *   [fail:NNN]          answer the streamed chat request with HTTP NNN, e.g. 500 (the SDK retries 5xx, then gives up);
+ *                       a 429 comes with Retry-After (and retry-after-ms, so tests need not wait a second)
+ *   [fail:reset]        close the connection of the chat request before any response (a reset before headers)
+ *   [fail:drop]         stream two deltas, then cut the connection (no end of stream)
  *   [fail:router500]    answer the router request with HTTP 500
  *   [fail:malformed]    stream two deltas, then a chunk that is not JSON
  *   [fail:midstream]    stream two deltas, then an error chunk
@@ -142,6 +145,11 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
       record.finished = true;
       return;
     }
+    if (index === 2 && failAfterTwo === 'drop') {
+      record.finished = true;
+      res.socket?.destroy();
+      return;
+    }
     if (index === 2 && failAfterTwo === 'midstream') {
       await write(res, `data: ${JSON.stringify({ error: { message: 'mock overloaded', type: 'server_error' } })}\n\n`, 1);
       res.end();
@@ -197,8 +205,14 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     let failStatus = 0;
     if (kind === 'chat' && /^\d{3}$/.test(failWith ?? '')) failStatus = Number(failWith);
     if (kind === 'router' && failWith === 'router500') failStatus = 500;
+    if (kind === 'chat' && failWith === 'reset') {
+      record.finished = true;
+      req.socket.destroy();
+      return;
+    }
     if (failStatus) {
-      res.writeHead(failStatus, { 'Content-Type': 'application/json' });
+      const retryAfter = failStatus === 429 ? { 'Retry-After': '1', 'retry-after-ms': '20' } : {};
+      res.writeHead(failStatus, { 'Content-Type': 'application/json', ...retryAfter });
       res.end(JSON.stringify({ error: { message: 'mock upstream failure', type: 'server_error' } }));
       record.finished = true;
       return;

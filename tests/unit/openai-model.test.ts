@@ -77,13 +77,16 @@ describe('the openai provider through the real SDK', () => {
     expect((await failure(418)).message).toBe('The model provider answered with HTTP 418.');
   });
 
-  for (const kind of ['malformed', 'midstream'] as const) {
-    it(`ends with upstream_error after the partial text on a ${kind} chunk`, async () => {
+  for (const [kind, code] of [
+    ['malformed', 'upstream_malformed'],
+    ['midstream', 'upstream_error'],
+  ] as const) {
+    it(`ends with ${code} after the partial text on a ${kind} chunk`, async () => {
       const { deltas, error } = await collect(
         model().streamResponse('answer_question', ask(`[fail:${kind}][reply:a b c d]`), new AbortController().signal),
       );
       expect(deltas.join('')).toBe('a b ');
-      expect((error as AppError).code).toBe('upstream_error');
+      expect((error as AppError).code).toBe(code);
     });
   }
 
