@@ -6,7 +6,7 @@ import { agentMachine, type AgentEmitted, type TurnOutcome } from '@/lib/agent/m
 import { titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
 import { runRegistry, type RunHandle, type RunRegistry } from '@/lib/agent/run-registry';
 import { createTraceWriter } from '@/lib/agent/trace-writer';
-import type { ChatItem, StreamEvent } from '@/lib/contract';
+import type { ChatItem, ResponseStep, StreamEvent } from '@/lib/contract';
 import { getStore, type Db } from '@/lib/db/client';
 import { beginTurn, findConversation, finishRun, finishTurn, listMessages } from '@/lib/db/queries';
 import { AppError, toAppError } from '@/lib/errors';
@@ -42,6 +42,12 @@ function restoreActor(models: Models, snapshot: unknown): AgentActor | null {
     return null;
   }
 }
+
+/**
+ * How often the answer being written is saved with its trace row: what a crash of the server can lose at most
+ * (the start-up sweep stores what was saved as the interrupted answer).
+ */
+export const ANSWER_CHECKPOINT_MS = 1000;
 
 /** What a trace row keeps of the machine after a step: enough to show it and to fork from it. */
 const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context });
@@ -103,9 +109,22 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
       held = null;
     });
 
+    // While a response step streams, its text so far goes out with the trace now and then.
+    let checkpoint: ReturnType<typeof setInterval> | undefined;
+    const startCheckpoints = (step: ResponseStep) => {
+      let saved = '';
+      checkpoint = setInterval(() => {
+        const { response } = actor.getSnapshot().context;
+        if (response === saved) return;
+        saved = response;
+        trace.stepProgress(step, { content: response });
+      }, ANSWER_CHECKPOINT_MS);
+    };
+
     const end = () => {
       if (settled) return;
       settled = true;
+      clearInterval(checkpoint);
       log.close();
       actor.stop();
       resolveFinished();
@@ -133,6 +152,7 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
     };
 
     const onTurnEnded = (outcome: TurnOutcome) => {
+      clearInterval(checkpoint);
       const { context } = actor.getSnapshot();
       const message = toAssistantMessage(outcome, context.responseStep, context.response);
       const snapshot = actor.getPersistedSnapshot();
@@ -155,7 +175,10 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
     };
 
     actor.on('step', onStep);
-    actor.on('mode', (emitted) => send(toStreamEvent(emitted)!));
+    actor.on('mode', (emitted) => {
+      send(toStreamEvent(emitted)!);
+      startCheckpoints(emitted.step);
+    });
     actor.on('delta', (emitted) => send(toStreamEvent(emitted)!));
     actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
     actor.subscribe({ error: fail });

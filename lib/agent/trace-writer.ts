@@ -12,6 +12,8 @@ export const TRACE_WRITE_DELAY_MS = 50;
 export type TraceWriter = {
   stepStarted(name: ReportedStep, input: unknown): void;
   stepEnded(name: ReportedStep, status: Exclude<StepStatus, 'started'>, output: unknown, snapshot: unknown): void;
+  /** What a step has produced so far (the answer while it streams), so a crash loses little of it. */
+  stepProgress(name: ReportedStep, output: unknown): void;
   /** Writes whatever is recorded now; settles when all of it is stored, or rejects with the write that failed. */
   flush(): Promise<void>;
 };
@@ -72,6 +74,12 @@ export function createTraceWriter(db: Db, runId: string, delayMs = TRACE_WRITE_D
       const row = rows.get(name);
       if (!row) return;
       Object.assign(row, { status, output, snapshot, endedAt: new Date() });
+      store.touch(row);
+    },
+    stepProgress(name, output) {
+      const row = rows.get(name);
+      if (!row || row.status !== 'started') return;
+      row.output = output;
       store.touch(row);
     },
     flush: () => store.flush(),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { getEnv } from '@/lib/env';
+import { closeOrphanedRuns } from '@/lib/db/queries';
 import { schema, type Schema } from '@/lib/db/schema';
 
 /** Both drivers' databases share this type, so every query is written once. */
@@ -110,7 +111,12 @@ const globalForStore = globalThis as typeof globalThis & { __sluiceStore?: Promi
 export function getStore(): Promise<Store> {
   if (!globalForStore.__sluiceStore) {
     const env = getEnv();
-    const opening = openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+    const opening = openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }).then(async (store) => {
+      // Runs are held in memory: any still marked running belong to a process that is gone.
+      const closed = await closeOrphanedRuns(store.db);
+      if (closed > 0) console.warn(JSON.stringify({ level: 'warn', event: 'orphaned_runs_closed', count: closed }));
+      return store;
+    });
     // A failed open is retried on the next request rather than cached forever.
     opening.catch(() => {
       if (globalForStore.__sluiceStore === opening) globalForStore.__sluiceStore = undefined;

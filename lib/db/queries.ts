@@ -1,6 +1,6 @@
 import 'server-only';
 import { asc, desc, eq, sql } from 'drizzle-orm';
-import type { ChatItem, ChatItemStatus, ConversationSummary, ErrorInfo, ResponseStep } from '@/lib/contract';
+import { RESPONSE_STEPS, type ChatItem, type ChatItemStatus, type ConversationSummary, type ErrorInfo, type ResponseStep } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
 import { conversations, messages, runs, runSteps } from '@/lib/db/schema';
 
@@ -193,4 +193,43 @@ export async function listRunSteps(db: Db, runId: string) {
 
 export async function listRuns(db: Db, conversationId: string) {
   return db.select().from(runs).where(eq(runs.conversationId, conversationId)).orderBy(asc(runs.startedAt));
+}
+
+/**
+ * Closes the runs a dead process left `running` (a crash, a kill): each gets the answer it had saved so far as an
+ * interrupted assistant message, its open steps are marked interrupted, and its conversation rebuilds the agent's
+ * history from the messages on the next prompt. One instance per database (as the README says): a second
+ * instance's live runs would look orphaned here. Returns how many runs it closed.
+ */
+export async function closeOrphanedRuns(db: Db): Promise<number> {
+  const responseSteps = sql.join(
+    RESPONSE_STEPS.map((step) => sql`${step}`),
+    sql`, `,
+  );
+  const result = await db.execute(sql`
+    with orphans as (
+      update runs set status = 'interrupted', ended_at = now() where status = 'running'
+      returning id, conversation_id
+    ), answers as (
+      select distinct on (s.run_id) s.run_id, s.name, s.output->>'content' as content
+      from run_steps s join orphans o on o.id = s.run_id
+      where s.name in (${responseSteps})
+      order by s.run_id, s.seq desc
+    ), stored as (
+      insert into messages (id, conversation_id, run_id, role, content, type, mode, status)
+      select gen_random_uuid(), o.conversation_id, o.id, 'assistant', coalesce(a.content, ''),
+        case when a.name = 'generate_code' then 'code' else 'text' end, a.name, 'interrupted'
+      from orphans o left join answers a on a.run_id = o.id
+      returning conversation_id
+    ), open_steps as (
+      update run_steps set status = 'interrupted', ended_at = now()
+      where status = 'started' and run_id in (select id from orphans)
+      returning id
+    ), rebuilt as (
+      update conversations set snapshot = null where id in (select conversation_id from orphans)
+      returning id
+    )
+    select count(*)::int as closed from orphans`);
+  const [row] = (result as unknown as { rows: { closed: number }[] }).rows;
+  return Number(row?.closed ?? 0);
 }

@@ -14,6 +14,8 @@ export type AppServer = {
   pid: () => number | undefined;
   logs: () => string;
   restart: () => Promise<void>;
+  /** Kills the server with SIGKILL, as a crash or an out-of-memory kill would; `restart` brings it back. */
+  crash: () => Promise<void>;
   stop: () => Promise<void>;
 };
 
@@ -71,7 +73,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
 
   const kill = async () => {
     const current = child;
-    if (!current || current.exitCode !== null) return;
+    if (!current || current.exitCode !== null || current.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       current.once('exit', () => resolve());
       current.kill('SIGTERM');
@@ -85,6 +87,14 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
     dataDir,
     pid: () => child?.pid,
     logs: () => output,
+    crash: async () => {
+      const current = child;
+      if (!current || current.exitCode !== null || current.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        current.once('exit', () => resolve());
+        current.kill('SIGKILL');
+      });
+    },
     restart: async () => {
       await kill();
       await launch();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store, type StoreOptions } from '@/lib/db/client';
 import {
   beginTurn,
+  closeOrphanedRuns,
   createConversation,
   deleteConversation,
   findConversation,
@@ -170,5 +171,38 @@ describe.each(backends)('the store on $name', (backend) => {
     store = await openStore(options);
     expect((await listMessages(store.db, id)).map((m) => m.content)).toEqual(['remember me', 'I will']);
     expect((await findConversation(store.db, id))?.snapshot).toMatchObject({ value: 'prompt', context: { turns: 1 } });
+  });
+
+  it('closes runs a dead process left running: the saved answer stored as interrupted, steps closed, history rebuilt', async () => {
+    // (earlier tests here leave runs open on purpose: close those first)
+    await closeOrphanedRuns(store.db);
+    const id = randomUUID();
+    const [answered, unanswered] = [randomUUID(), randomUUID()];
+    await createConversation(store.db, id);
+    await begin(id, 'first', answered);
+    const startedAt = new Date();
+    await writeRunSteps(store.db, [
+      { runId: answered, seq: 1, name: 'decide_mode', status: 'completed', input: {}, output: { mode: 'generate_code' }, startedAt, endedAt: startedAt },
+      { runId: answered, seq: 2, name: 'generate_code', status: 'started', input: {}, output: { content: '```js\nconsole.' }, startedAt },
+    ]);
+    const other = randomUUID();
+    await createConversation(store.db, other);
+    await begin(other, 'second', unanswered);
+    const finished = randomUUID();
+    await begin(other, 'third', finished);
+    await finish(other, finished, 'done properly', { value: 'prompt' });
+
+    expect(await closeOrphanedRuns(store.db)).toBe(2);
+    expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.type, m.mode ?? null])).toEqual([
+      ['user', 'first', 'complete', 'text', null],
+      ['assistant', '```js\nconsole.', 'interrupted', 'code', 'generate_code'],
+    ]);
+    expect((await listMessages(store.db, other)).map((m) => [m.role, m.status])).toContainEqual(['assistant', 'interrupted']);
+    expect((await listRuns(store.db, id)).map((r) => r.status)).toEqual(['interrupted']);
+    expect((await listRuns(store.db, other)).map((r) => r.status).sort()).toEqual(['complete', 'interrupted']);
+    expect((await listRunSteps(store.db, answered)).map((s) => s.status)).toEqual(['completed', 'interrupted']);
+    expect((await findConversation(store.db, id))?.snapshot).toBeNull();
+    // nothing left to close
+    expect(await closeOrphanedRuns(store.db)).toBe(0);
   });
 });
