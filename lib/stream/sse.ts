@@ -82,3 +82,8 @@ export function createSseStream(log: RunEventLog, { afterId = 0, pingIntervalMs 
     cancel: stop,
   });
 }
+
+/** The response that streams a run's log to one reader. */
+export function sseResponse(log: RunEventLog, options: { afterId?: number; pingIntervalMs: number }): Response {
+  return new Response(createSseStream(log, options), { status: 200, headers: SSE_HEADERS });
+}

@@ -4,7 +4,7 @@ import { parseConversationId } from '@/lib/conversations';
 import { getEnv } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
-import { createSseStream, SSE_HEADERS } from '@/lib/stream/sse';
+import { sseResponse } from '@/lib/stream/sse';
 
 type Context = { params: Promise<{ id: string }> };
 
@@ -19,10 +19,7 @@ export const POST = handle(async (request, { params }: Context) => {
   const conversationId = parseConversationId((await params).id);
   const run = await startRun(conversationId, prompt);
   // The response is only the run's first reader: leaving it does not stop the run.
-  return new Response(createSseStream(run.log, { pingIntervalMs: env.SSE_PING_INTERVAL_MS }), {
-    status: 200,
-    headers: SSE_HEADERS,
-  });
+  return sseResponse(run.log, { pingIntervalMs: env.SSE_PING_INTERVAL_MS });
 });
 
 export const GET = methodNotAllowed(['POST']);

@@ -2,7 +2,7 @@ import { findRun } from '@/lib/agent/run-service';
 import { parseConversationId } from '@/lib/conversations';
 import { getEnv } from '@/lib/env';
 import { handle, methodNotAllowed } from '@/lib/http';
-import { createSseStream, parseLastEventId, SSE_HEADERS } from '@/lib/stream/sse';
+import { parseLastEventId, sseResponse } from '@/lib/stream/sse';
 
 type Context = { params: Promise<{ id: string }> };
 
@@ -14,10 +14,7 @@ export const GET = handle(async (request, { params }: Context) => {
   const afterId = parseLastEventId(request.headers.get('last-event-id'));
   const run = await findRun(conversationId);
   if (!run) return new Response(null, { status: 204 });
-  return new Response(createSseStream(run.log, { afterId, pingIntervalMs: getEnv().SSE_PING_INTERVAL_MS }), {
-    status: 200,
-    headers: SSE_HEADERS,
-  });
+  return sseResponse(run.log, { afterId, pingIntervalMs: getEnv().SSE_PING_INTERVAL_MS });
 });
 
 export const POST = methodNotAllowed(['GET']);
