@@ -42,4 +42,36 @@ describe('server-rendered pages', () => {
     expect((await html('/c/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await html('/c/not-an-id')).status).toBe(404);
   });
+
+  it('sends every page with a nonce-based Content-Security-Policy that its own scripts carry, new on each request', async () => {
+    const id = await newConversation(app.url);
+    const nonces: string[] = [];
+    for (const path of ['/', `/c/${id}`]) {
+      const response = await fetch(`${app.url}${path}`);
+      const policy = response.headers.get('content-security-policy') ?? '';
+      const directives = Object.fromEntries(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      const nonce = /'nonce-([^']+)'/.exec(policy)?.[1];
+      expect(nonce).toBeTruthy();
+      nonces.push(nonce!);
+      expect(directives['script-src']).not.toContain("'unsafe-inline'");
+      expect(directives['script-src']).not.toContain("'unsafe-eval'");
+      expect(directives['frame-ancestors']).toEqual(["'none'"]);
+      expect(directives['object-src']).toEqual(["'none'"]);
+      const body = await response.text();
+      const scripts = [...body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+      expect(scripts.length).toBeGreaterThan(0);
+      // every script tag the page carries is allowed by the nonce, and only by it
+      for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+    }
+    expect(new Set(nonces).size).toBe(nonces.length);
+  });
+
+  it('sends nosniff, a referrer policy and no framing on pages and API responses alike', async () => {
+    for (const path of ['/', '/api/health', '/api/conversations']) {
+      const response = await fetch(`${app.url}${path}`);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    }
+  });
 });

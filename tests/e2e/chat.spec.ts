@@ -51,6 +51,11 @@ async function newChat(page: Page) {
 }
 
 test('streams an answer in visible pieces, then the history survives a reload', async ({ page }) => {
+  // The Content-Security-Policy blocks nothing the app itself needs.
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
   await newChat(page);
   // Record every text the answer shows while it streams.
   await page.evaluate(() => {
@@ -73,6 +78,7 @@ test('streams an answer in visible pieces, then the history survives a reload', 
   const partial = renders.filter((t) => t.includes('Herons') && !t.includes('passing fish.'));
   expect(partial.length).toBeGreaterThanOrEqual(2);
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  expect(violations).toEqual([]);
   await expect(answers(page).last()).toContainText('strike fast at passing fish.');
   await expect(answers(page).last().getByTestId('mode-badge')).toHaveText('Question');
   // moving from `/` to the conversation's own page never blanked the answer
