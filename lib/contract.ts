@@ -57,6 +57,7 @@ export const ERROR_CODES = [
   'prompt_too_large',
   'body_too_large',
   'unsupported_media_type',
+  'forbidden_origin',
   'not_found',
   'method_not_allowed',
   'run_in_progress',

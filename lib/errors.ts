@@ -29,6 +29,7 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
   prompt_too_large: { status: 413, message: 'The prompt is too large.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'The request body must be application/json.' },
+  forbidden_origin: { status: 403, message: 'Requests that change something must come from this site.' },
   not_found: { status: 404, message: 'Conversation not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   run_in_progress: { status: 409, message: 'A run is already in progress in this conversation.' },

@@ -12,10 +12,37 @@ export function errorResponse(error: unknown): Response {
 
 type Handler<C> = (request: Request, context: C) => Promise<Response>;
 
-/** Every route handler is wrapped: an AppError becomes its JSON error, anything else a logged 500. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Refuses a state-changing request that a page on another site made the browser send (cross-site request
+ * forgery): its `Sec-Fetch-Site` says cross-site, or its `Origin` names another host. Clients that send neither
+ * (curl, servers) are not browsers acting for someone else, and pass.
+ */
+export function assertSameOrigin(request: Request): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  if (request.headers.get('sec-fetch-site') === 'cross-site') throw new AppError('forbidden_origin');
+  const origin = request.headers.get('origin');
+  if (origin === null) return;
+  // Behind a proxy the browser's host arrives as X-Forwarded-Host.
+  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host');
+  let originHost: string | null = null;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    // `Origin: null` (sandboxed frames, some redirects) names no site of ours either.
+  }
+  if (!host || originHost !== host) throw new AppError('forbidden_origin');
+}
+
+/**
+ * Every route handler is wrapped: cross-site state changes are refused, an AppError becomes its JSON error,
+ * anything else a logged 500.
+ */
 export function handle<C>(handler: Handler<C>): Handler<C> {
   return async (request, context) => {
     try {
+      assertSameOrigin(request);
       return await handler(request, context);
     } catch (error) {
       return errorResponse(error);

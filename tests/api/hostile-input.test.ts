@@ -113,6 +113,37 @@ describe('hostile requests', () => {
   });
 });
 
+describe('requests from another site', () => {
+  const foreign = { Origin: 'https://evil.example' };
+
+  it('refuses state changes another site makes the browser send (403 forbidden_origin), and changes nothing', async () => {
+    const target = await newConversation(app.url);
+    const refused: Response[] = [
+      await fetch(`${app.url}/api/conversations`, { method: 'POST', headers: foreign }),
+      await postPrompt(app.url, target, 'hi?', { headers: { 'Content-Type': 'application/json', ...foreign } }),
+      await postPrompt(app.url, target, 'hi?', { headers: { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' } }),
+      await fetch(`${app.url}/api/conversations/${target}`, { method: 'DELETE', headers: { 'Sec-Fetch-Site': 'cross-site' } }),
+      await fetch(`${app.url}/api/conversations/${target}/cancel`, { method: 'POST', headers: foreign }),
+      await fetch(`${app.url}/api/conversations`, { method: 'POST', headers: { Origin: 'null' } }),
+    ];
+    for (const response of refused) {
+      expect(response.status).toBe(403);
+      expect(ErrorBodySchema.parse(await response.json()).error.code).toBe('forbidden_origin');
+    }
+    expect((await getConversation(app.url, target)).messages).toEqual([]);
+  });
+
+  it('lets the same origin, and clients that send no Origin (curl, servers), through; reads are never refused', async () => {
+    const sameOrigin = await fetch(`${app.url}/api/conversations`, {
+      method: 'POST',
+      headers: { Origin: app.url, 'Sec-Fetch-Site': 'same-origin' },
+    });
+    expect(sameOrigin.status).toBe(201);
+    expect((await fetch(`${app.url}/api/conversations`, { method: 'POST' })).status).toBe(201);
+    expect((await fetch(`${app.url}/api/conversations`, { headers: foreign })).status).toBe(200);
+  });
+});
+
 describe('two prompts at once', () => {
   it('to one conversation: exactly one streams, the other gets 409, and the conversation holds just the one turn', async () => {
     const target = await newConversation(app.url);
