@@ -186,6 +186,12 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
     return { id: runId, conversationId, log, cancel: () => actor.send({ type: 'cancel' }), finished };
   }
 
+  /** Where the registry holds no run: null for a conversation that exists, 404 for one that does not. */
+  async function nothingRunsIn(conversationId: string): Promise<null> {
+    if (!(await findConversation(db, conversationId))) throw new AppError('not_found');
+    return null;
+  }
+
   return {
     /** Starts a run on one prompt; 404 for an unknown conversation, 409 while another run is in progress. */
     startRun(conversationId: string, prompt: string): Promise<RunHandle> {
@@ -193,17 +199,13 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
     },
     /** The conversation's run in progress, to follow; null when nothing runs there, 404 for an unknown one. */
     async findRun(conversationId: string): Promise<RunHandle | null> {
-      const run = registry.find(conversationId);
-      if (run) return run;
-      if (!(await findConversation(db, conversationId))) throw new AppError('not_found');
-      return null;
+      return registry.find(conversationId) ?? (await nothingRunsIn(conversationId));
     },
     /** Stops the conversation's run: 404 for an unknown conversation, 409 `no_run` when nothing runs there. */
     async cancelRun(conversationId: string): Promise<RunHandle> {
-      const run = registry.cancel(conversationId);
-      if (run) return run;
-      if (!(await findConversation(db, conversationId))) throw new AppError('not_found');
-      throw new AppError('no_run');
+      const run = registry.cancel(conversationId) ?? (await nothingRunsIn(conversationId));
+      if (!run) throw new AppError('no_run');
+      return run;
     },
   };
 }
