@@ -21,7 +21,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { startApp, type AppServer } from '../tests/helpers/app-server';
-import { newConversation, postPrompt } from '../tests/helpers/api-client';
+import { createClient, newConversation, postPrompt, type ApiClient } from '../tests/helpers/api-client';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const WARMUP = 5;
@@ -79,12 +79,12 @@ async function directStream(client: OpenAI, prompt: string): Promise<StreamTimin
   }
 }
 
-async function appStream(app: AppServer, id: string, prompt: string): Promise<StreamTiming> {
+async function appStream(visitor: ApiClient, id: string, prompt: string): Promise<StreamTiming> {
   const start = performance.now();
   const deltas: number[] = [];
   let ok = false;
   try {
-    const response = await postPrompt(app.url, id, prompt);
+    const response = await postPrompt(visitor, id, prompt);
     if (response.status !== 200 || !response.body) return { start, deltas, ok };
     for await (const { event } of readStreamEvents(response.body)) {
       if (event.type === 'delta') deltas.push(performance.now());
@@ -96,14 +96,21 @@ async function appStream(app: AppServer, id: string, prompt: string): Promise<St
   return { start, deltas, ok };
 }
 
+async function oneChat(app: AppServer) {
+  const visitor = createClient(app.url);
+  await appStream(visitor, await newConversation(visitor), 'What is a heron?');
+}
+
 async function firstTokenRounds(app: AppServer, client: OpenAI) {
   const prompt = 'How do rivers form? [slow:5]';
   const direct: number[] = [];
   const viaApp: number[] = [];
   for (let round = 0; round < WARMUP + ROUNDS; round++) {
-    const id = await newConversation(app.url);
+    // A visitor per round, as many people would be: one session's quota is not the subject here.
+    const visitor = createClient(app.url);
+    const id = await newConversation(visitor);
     const d = await directFirstToken(client, prompt);
-    const a = await appStream(app, id, prompt);
+    const a = await appStream(visitor, id, prompt);
     if (round < WARMUP) continue;
     direct.push(d);
     viaApp.push((a.deltas[0] ?? NaN) - a.start);
@@ -155,8 +162,9 @@ const concurrentPrompt = () => {
 };
 
 async function concurrentStreams(app: AppServer) {
-  const ids = await Promise.all(Array.from({ length: STREAMS }, () => newConversation(app.url)));
-  return summarise(await Promise.all(ids.map((id) => appStream(app, id, concurrentPrompt()))));
+  const visitors = Array.from({ length: STREAMS }, () => createClient(app.url));
+  const ids = await Promise.all(visitors.map((visitor) => newConversation(visitor)));
+  return summarise(await Promise.all(ids.map((id, n) => appStream(visitors[n]!, id, concurrentPrompt()))));
 }
 
 async function concurrentDirectStreams(client: OpenAI) {
@@ -195,7 +203,7 @@ async function main() {
   const app = await startApp(env);
   try {
     const afterFirstStart = await residentMb(app.pid());
-    await appStream(app, await newConversation(app.url), 'What is a heron?');
+    await oneChat(app);
     const afterFirstChat = await residentMb(app.pid());
 
     const { direct, viaApp } = await firstTokenRounds(app, client);
@@ -208,7 +216,7 @@ async function main() {
 
     await app.restart();
     const afterRestart = await residentMb(app.pid());
-    await appStream(app, await newConversation(app.url), 'What is a heron?');
+    await oneChat(app);
     const afterRestartChat = await residentMb(app.pid());
 
     console.log(`\nSluice run overhead (${store} store, mock upstream, ${ROUNDS} rounds, ${STREAMS} concurrent streams of ${TOKENS} tokens)\n`);

@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   'method_not_allowed',
   'run_in_progress',
   'no_run',
+  'rate_limited',
   'upstream_error',
   'upstream_timeout',
   'upstream_rate_limited',

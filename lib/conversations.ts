@@ -13,6 +13,7 @@ import {
   listMessages,
 } from '@/lib/db/queries';
 import { AppError } from '@/lib/errors';
+import { readSession, type Session } from '@/lib/session';
 
 const ConversationIdSchema = z.uuid();
 
@@ -23,45 +24,53 @@ export function parseConversationId(id: string): string {
   return parsed.data.toLowerCase();
 }
 
-export async function createConversation(): Promise<ConversationSummary> {
+export async function createConversation(session: Session): Promise<ConversationSummary> {
   const { db } = await getStore();
-  return insertConversation(db, randomUUID());
+  return insertConversation(db, { id: randomUUID(), ownerId: session.owner });
 }
 
-export async function listConversations(): Promise<ConversationSummary[]> {
+export async function listConversations(session: Session): Promise<ConversationSummary[]> {
   const { db } = await getStore();
-  return selectConversations(db);
+  return selectConversations(db, session.owner);
 }
 
-export async function getConversation(id: string): Promise<Conversation> {
+/** 404 for an id no conversation of the session has: another session's conversation is not told apart. */
+export async function getConversation(session: Session, id: string): Promise<Conversation> {
   const { db } = await getStore();
-  const row = await findConversationRow(db, id);
+  const row = await findConversationRow(db, id, session.owner);
   if (!row) throw new AppError('not_found');
   return { id: row.id, title: row.title, messages: await listMessages(db, id) };
 }
 
-/** For pages: a conversation, or null when the id names none (malformed ids included). */
-export const findConversation = cache(async (id: string): Promise<Conversation | null> => {
+/** For pages: the visitor's conversations; none before the browser has a session. */
+export const listVisitorConversations = cache(async (): Promise<ConversationSummary[]> => {
+  const session = await readSession();
+  return session ? listConversations(session) : [];
+});
+
+/**
+ * For pages: the visitor's conversation, with whether an answer is being written in it right now (the page then
+ * follows it live); null when the id names none of theirs (malformed ids included).
+ */
+export const findVisitorConversation = cache(async (id: string): Promise<(Conversation & { running: boolean }) | null> => {
+  const session = await readSession();
+  if (!session) return null;
   try {
-    return await getConversation(parseConversationId(id));
+    const conversation = await getConversation(session, parseConversationId(id));
+    return { ...conversation, running: findActiveRun(conversation.id, session.owner) !== undefined };
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_found') return null;
     throw error;
   }
 });
 
-/** Whether an answer is being written in the conversation right now (the page then follows it live). */
-export function hasRunInProgress(id: string): boolean {
-  return findActiveRun(id) !== undefined;
-}
-
 /** Deleting stops whatever is running in the conversation first. */
-export async function deleteConversation(id: string): Promise<void> {
+export async function deleteConversation(session: Session, id: string): Promise<void> {
   const { db } = await getStore();
-  const run = findActiveRun(id);
+  const run = findActiveRun(id, session.owner);
   if (run) {
     run.cancel();
     await run.finished;
   }
-  if (!(await removeConversationRow(db, id))) throw new AppError('not_found');
+  if (!(await removeConversationRow(db, id, session.owner))) throw new AppError('not_found');
 }

@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   UPSTREAM_IDLE_TIMEOUT_MS: intWithDefault(60_000, 1),
   UPSTREAM_MAX_RETRIES: intWithDefault(2),
   SSE_PING_INTERVAL_MS: intWithDefault(15_000, 10),
+  RATE_LIMIT_RUNS: intWithDefault(30, 1),
+  RATE_LIMIT_WINDOW_S: intWithDefault(60, 1),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.data')),
   DATABASE_URL: z.preprocess(
     emptyToUndefined,

@@ -2,13 +2,17 @@ import type { ErrorCode, ErrorInfo } from '@/lib/contract';
 
 /** The one error class: every failure that reaches a client carries one of the contract's codes. */
 export class AppError extends Error {
+  /** For `rate_limited`: when to try again, sent as `Retry-After`. */
+  readonly retryAfterS: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterS?: number },
   ) {
     super(message ?? ERRORS[code].message, options);
     this.name = 'AppError';
+    this.retryAfterS = options?.retryAfterS;
   }
 
   get status(): number {
@@ -34,6 +38,7 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   run_in_progress: { status: 409, message: 'A run is already in progress in this conversation.' },
   no_run: { status: 409, message: 'Nothing is running in this conversation.' },
+  rate_limited: { status: 429, message: 'Too many prompts in a short time. Wait a little, then send it again.' },
   upstream_error: { status: 502, message: 'The model provider failed to answer.' },
   upstream_timeout: { status: 504, message: 'The model provider did not answer in time.' },
   upstream_rate_limited: {

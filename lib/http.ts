@@ -7,7 +7,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function errorResponse(error: unknown): Response {
   const appError = toAppError(error);
-  return Response.json({ error: appError.toInfo() }, { status: appError.status });
+  const headers = appError.retryAfterS === undefined ? undefined : { 'Retry-After': String(appError.retryAfterS) };
+  return Response.json({ error: appError.toInfo() }, { status: appError.status, headers });
 }
 
 type Handler<C> = (request: Request, context: C) => Promise<Response>;

@@ -1,14 +1,10 @@
 import Link from 'next/link';
-import { cache } from 'react';
-import { listConversations } from '@/lib/conversations';
+import { listVisitorConversations } from '@/lib/conversations';
 import { DeleteConversationButton } from '@/components/sidebar/DeleteConversationButton';
 import { SidebarLink } from '@/components/sidebar/SidebarLink';
 
-/** Rendered in the desktop column and the mobile menu: one query per request serves both. */
-const loadConversations = cache(listConversations);
-
 export async function Sidebar() {
-  const conversations = await loadConversations();
+  const conversations = await listVisitorConversations();
   return (
     <nav aria-label="Conversations" className="flex min-h-0 flex-1 flex-col gap-3 p-3">
       <Link

@@ -12,42 +12,51 @@ export type RunHandle = {
   finished: Promise<void>;
 };
 
+/**
+ * The runs in progress, one per conversation, each with the session that owns its conversation: another session
+ * is told nothing runs there (and cannot tell a conversation it does not own from one that does not exist).
+ */
 export type RunRegistry = {
   /**
-   * Runs `launch` unless the conversation already has a run (409 `run_in_progress`). The conversation is reserved
-   * before anything is awaited, so two prompts cannot both start; it is free again once the run has finished.
+   * Runs `launch` unless the conversation already has a run (409 `run_in_progress`; 404 `not_found` when another
+   * session started it). The conversation is reserved before anything is awaited, so two prompts cannot both
+   * start; it is free again once the run has finished.
    */
-  start(conversationId: string, launch: () => Promise<RunHandle>): Promise<RunHandle>;
-  find(conversationId: string): RunHandle | undefined;
-  /** Asks the conversation's run to stop; undefined when nothing runs there. */
-  cancel(conversationId: string): RunHandle | undefined;
+  start(conversationId: string, ownerId: string, launch: () => Promise<RunHandle>): Promise<RunHandle>;
+  find(conversationId: string, ownerId: string): RunHandle | undefined;
+  /** Asks the conversation's run to stop; undefined when nothing of that session runs there. */
+  cancel(conversationId: string, ownerId: string): RunHandle | undefined;
 };
 
+type Entry = { ownerId: string; run: RunHandle | null };
+
 export function createRunRegistry(): RunRegistry {
-  const runs = new Map<string, RunHandle | 'starting'>();
-  const find = (conversationId: string) => {
-    const run = runs.get(conversationId);
-    return run === 'starting' ? undefined : run;
+  const entries = new Map<string, Entry>();
+  const find = (conversationId: string, ownerId: string) => {
+    const entry = entries.get(conversationId);
+    return entry?.ownerId === ownerId ? (entry.run ?? undefined) : undefined;
   };
   return {
-    async start(conversationId, launch) {
-      if (runs.has(conversationId)) throw new AppError('run_in_progress');
-      runs.set(conversationId, 'starting');
+    async start(conversationId, ownerId, launch) {
+      const current = entries.get(conversationId);
+      if (current) throw new AppError(current.ownerId === ownerId ? 'run_in_progress' : 'not_found');
+      const entry: Entry = { ownerId, run: null };
+      entries.set(conversationId, entry);
       try {
         const run = await launch();
-        runs.set(conversationId, run);
+        entry.run = run;
         void run.finished.finally(() => {
-          if (runs.get(conversationId) === run) runs.delete(conversationId);
+          if (entries.get(conversationId) === entry) entries.delete(conversationId);
         });
         return run;
       } catch (error) {
-        runs.delete(conversationId);
+        entries.delete(conversationId);
         throw error;
       }
     },
     find,
-    cancel(conversationId) {
-      const run = find(conversationId);
+    cancel(conversationId, ownerId) {
+      const run = find(conversationId, ownerId);
       run?.cancel();
       return run;
     },

@@ -8,8 +8,9 @@ import { runRegistry, type RunHandle, type RunRegistry } from '@/lib/agent/run-r
 import { createTraceWriter } from '@/lib/agent/trace-writer';
 import type { ChatItem, ResponseStep, StreamEvent } from '@/lib/contract';
 import { getStore, type Db } from '@/lib/db/client';
-import { beginTurn, findConversation, finishRun, finishTurn, listMessages } from '@/lib/db/queries';
+import { beginTurn, findConversation, finishRun, finishTurn, listMessages, type RunQuota } from '@/lib/db/queries';
 import { AppError, toAppError } from '@/lib/errors';
+import { getEnv } from '@/lib/env';
 import { getModels, type Models } from '@/lib/llm';
 import type { ChatTurn } from '@/lib/llm/types';
 import { createMemoryEventLog } from '@/lib/stream/event-log';
@@ -17,7 +18,7 @@ import { createMemoryEventLog } from '@/lib/stream/event-log';
 type AgentActor = Actor<typeof agentMachine>;
 type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
 
-export type RunServiceDeps = { db: Db; models: Models; registry: RunRegistry };
+export type RunServiceDeps = { db: Db; models: Models; registry: RunRegistry; quota: RunQuota };
 
 /** What the model sees of stored messages: error notes are the app's, not the conversation's. */
 function toTurns(items: ChatItem[]): ChatTurn[] {
@@ -57,12 +58,20 @@ const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context }
  * follow. Only what the contract names waits on the store: the user message before any model call, the
  * assistant message (and the run's trace) before `done`.
  */
-export function createRunService({ db, models, registry }: RunServiceDeps) {
-  async function launch(conversationId: string, prompt: string): Promise<RunHandle> {
+export function createRunService({ db, models, registry, quota }: RunServiceDeps) {
+  async function launch(conversationId: string, ownerId: string, prompt: string): Promise<RunHandle> {
     const runId = randomUUID();
     const userMessageId = randomUUID();
-    const turn = await beginTurn(db, { conversationId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) });
-    if (!turn) throw new AppError('not_found');
+    const turn = await beginTurn(
+      db,
+      { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) },
+      quota,
+    );
+    if (turn.status === 'not_found') throw new AppError('not_found');
+    if (turn.status === 'rate_limited') {
+      const { retryAfterS } = turn;
+      throw new AppError('rate_limited', `Too many prompts in a short time: you can send the next in ${retryAfterS} s.`, { retryAfterS });
+    }
 
     // The messages before this prompt, for the `chat_history` event; read beside the model calls, not before them.
     const history: Promise<ChatItem[]> =
@@ -186,24 +195,27 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
     return { id: runId, conversationId, log, cancel: () => actor.send({ type: 'cancel' }), finished };
   }
 
-  /** Where the registry holds no run: null for a conversation that exists, 404 for one that does not. */
-  async function nothingRunsIn(conversationId: string): Promise<null> {
-    if (!(await findConversation(db, conversationId))) throw new AppError('not_found');
+  /** Where the registry holds no run of the session: null for its conversation, 404 for any other id. */
+  async function nothingRunsIn(conversationId: string, ownerId: string): Promise<null> {
+    if (!(await findConversation(db, conversationId, ownerId))) throw new AppError('not_found');
     return null;
   }
 
   return {
-    /** Starts a run on one prompt; 404 for an unknown conversation, 409 while another run is in progress. */
-    startRun(conversationId: string, prompt: string): Promise<RunHandle> {
-      return registry.start(conversationId, () => launch(conversationId, prompt));
+    /**
+     * Starts a run on one prompt: 404 unless the session owns the conversation, 409 while another run is in
+     * progress, 429 past the session's quota.
+     */
+    startRun(conversationId: string, ownerId: string, prompt: string): Promise<RunHandle> {
+      return registry.start(conversationId, ownerId, () => launch(conversationId, ownerId, prompt));
     },
-    /** The conversation's run in progress, to follow; null when nothing runs there, 404 for an unknown one. */
-    async findRun(conversationId: string): Promise<RunHandle | null> {
-      return registry.find(conversationId) ?? (await nothingRunsIn(conversationId));
+    /** The conversation's run in progress, to follow; null when nothing runs there, 404 unless the session owns it. */
+    async findRun(conversationId: string, ownerId: string): Promise<RunHandle | null> {
+      return registry.find(conversationId, ownerId) ?? (await nothingRunsIn(conversationId, ownerId));
     },
-    /** Stops the conversation's run: 404 for an unknown conversation, 409 `no_run` when nothing runs there. */
-    async cancelRun(conversationId: string): Promise<RunHandle> {
-      const run = registry.cancel(conversationId) ?? (await nothingRunsIn(conversationId));
+    /** Stops the conversation's run: 404 unless the session owns it, 409 `no_run` when nothing runs there. */
+    async cancelRun(conversationId: string, ownerId: string): Promise<RunHandle> {
+      const run = registry.cancel(conversationId, ownerId) ?? (await nothingRunsIn(conversationId, ownerId));
       if (!run) throw new AppError('no_run');
       return run;
     },
@@ -212,21 +224,28 @@ export function createRunService({ db, models, registry }: RunServiceDeps) {
 
 async function defaultService() {
   const { db } = await getStore();
-  return createRunService({ db, models: getModels(), registry: runRegistry });
+  const env = getEnv();
+  return createRunService({
+    db,
+    models: getModels(),
+    registry: runRegistry,
+    quota: { runs: env.RATE_LIMIT_RUNS, windowS: env.RATE_LIMIT_WINDOW_S },
+  });
 }
 
-export async function startRun(conversationId: string, prompt: string): Promise<RunHandle> {
-  return (await defaultService()).startRun(conversationId, prompt);
+export async function startRun(conversationId: string, ownerId: string, prompt: string): Promise<RunHandle> {
+  return (await defaultService()).startRun(conversationId, ownerId, prompt);
 }
 
-export async function findRun(conversationId: string): Promise<RunHandle | null> {
-  return (await defaultService()).findRun(conversationId);
+export async function findRun(conversationId: string, ownerId: string): Promise<RunHandle | null> {
+  return (await defaultService()).findRun(conversationId, ownerId);
 }
 
-export async function cancelRun(conversationId: string): Promise<RunHandle> {
-  return (await defaultService()).cancelRun(conversationId);
+export async function cancelRun(conversationId: string, ownerId: string): Promise<RunHandle> {
+  return (await defaultService()).cancelRun(conversationId, ownerId);
 }
 
-export function findActiveRun(conversationId: string): RunHandle | undefined {
-  return runRegistry.find(conversationId);
+/** The run in progress in a conversation the session owns (pages check ownership before asking). */
+export function findActiveRun(conversationId: string, ownerId: string): RunHandle | undefined {
+  return runRegistry.find(conversationId, ownerId);
 }

@@ -1,5 +1,5 @@
 import 'server-only';
-import { asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { RESPONSE_STEPS, type ChatItem, type ChatItemStatus, type ConversationSummary, type ErrorInfo, type ResponseStep } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
 import { conversations, messages, runs, runSteps } from '@/lib/db/schema';
@@ -28,27 +28,36 @@ function toSummary(row: Pick<ConversationRow, 'id' | 'title' | 'createdAt' | 'up
   };
 }
 
-export async function createConversation(db: Db, id: string): Promise<ConversationSummary> {
-  const [row] = await db.insert(conversations).values({ id }).returning();
+export async function createConversation(db: Db, conversation: { id: string; ownerId: string }): Promise<ConversationSummary> {
+  const [row] = await db.insert(conversations).values(conversation).returning();
   if (!row) throw new Error('insert returned no row');
   return toSummary(row);
 }
 
-export async function listConversations(db: Db): Promise<ConversationSummary[]> {
+/** A session's conversations, the one that spoke last first. */
+export async function listConversations(db: Db, ownerId: string): Promise<ConversationSummary[]> {
   const rows = await db
     .select({ id: conversations.id, title: conversations.title, createdAt: conversations.createdAt, updatedAt: conversations.updatedAt })
     .from(conversations)
+    .where(eq(conversations.ownerId, ownerId))
     .orderBy(desc(conversations.activity));
   return rows.map(toSummary);
 }
 
-export async function findConversation(db: Db, id: string) {
-  const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+/** A conversation of that session; null when there is none with that id, or another session owns it. */
+export async function findConversation(db: Db, id: string, ownerId: string) {
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.id, id), eq(conversations.ownerId, ownerId)));
   return row ?? null;
 }
 
-export async function deleteConversation(db: Db, id: string): Promise<boolean> {
-  const deleted = await db.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id });
+export async function deleteConversation(db: Db, id: string, ownerId: string): Promise<boolean> {
+  const deleted = await db
+    .delete(conversations)
+    .where(and(eq(conversations.id, id), eq(conversations.ownerId, ownerId)))
+    .returning({ id: conversations.id });
   return deleted.length > 0;
 }
 
@@ -66,29 +75,49 @@ export type NewMessage = Omit<ChatItem, 'createdAt'> & { conversationId: string;
 /** The next value of the activity sequence: the conversation moves to the top of the list. */
 const NEXT_ACTIVITY = sql`nextval(pg_get_serial_sequence('conversations', 'activity'))`;
 
-export type BegunTurn = {
-  /** The agent's snapshot from the end of the previous turn, if any. */
-  snapshot: unknown;
-  /** How many messages the conversation held before this prompt. */
-  priorMessages: number;
-};
+export type BegunTurn =
+  | {
+      status: 'begun';
+      /** The agent's snapshot from the end of the previous turn, if any. */
+      snapshot: unknown;
+      /** How many messages the conversation held before this prompt. */
+      priorMessages: number;
+    }
+  /** No conversation of that session has that id. */
+  | { status: 'not_found' }
+  /** The session has started its runs for this window; the next window opens in `retryAfterS`. */
+  | { status: 'rate_limited'; retryAfterS: number };
+
+/** At most `runs` runs per session in a window of `windowS` seconds, opened by the window's first run. */
+export type RunQuota = { runs: number; windowS: number };
 
 /**
- * Starts a turn in one statement: the run row and the user message are written, the conversation moves to the
- * top (its first prompt becomes its title), and what the agent needs to go on is read back. Null when no
- * conversation has that id.
+ * Starts a turn in one statement: the session's run is counted against its quota; within it, the run row and the
+ * user message are written, the conversation moves to the top (its first prompt becomes its title), and what the
+ * agent needs to go on is read back. The count is one upsert on the session's row, so concurrent prompts (from
+ * any number of processes) cannot both take the last run of a window.
  */
 export async function beginTurn(
   db: Db,
-  turn: { conversationId: string; runId: string; messageId: string; prompt: string; title: string },
-): Promise<BegunTurn | null> {
+  turn: { conversationId: string; ownerId: string; runId: string; messageId: string; prompt: string; title: string },
+  quota: RunQuota,
+): Promise<BegunTurn> {
+  const window = sql`make_interval(secs => ${quota.windowS})`;
   const result = await db.execute(sql`
-    with conversation as (
+    with quota as (
+      insert into run_quotas as q (owner_id, window_started_at, runs)
+      values (${turn.ownerId}, now(), 1)
+      on conflict (owner_id) do update set
+        window_started_at = case when q.window_started_at <= now() - ${window} then now() else q.window_started_at end,
+        runs = case when q.window_started_at <= now() - ${window} then 1 else q.runs + 1 end
+      returning runs, window_started_at
+    ), conversation as (
       update conversations
       set title = case when title = '' then ${turn.title} else title end,
           updated_at = now(),
           activity = ${NEXT_ACTIVITY}
-      where id = ${turn.conversationId}
+      where id = ${turn.conversationId} and owner_id = ${turn.ownerId}
+        and (select runs from quota) <= ${quota.runs}
       returning id, snapshot
     ), run as (
       insert into runs (id, conversation_id, prompt, status)
@@ -99,11 +128,19 @@ export async function beginTurn(
       select ${turn.messageId}, ${turn.conversationId}, id, 'user', ${turn.prompt}, 'text', 'complete' from run
       returning seq
     )
-    select conversation.snapshot,
+    select
+      quota.runs <= ${quota.runs} as within_quota,
+      ceil(extract(epoch from quota.window_started_at + ${window} - now()))::int as retry_after_s,
+      exists (select 1 from message) as begun,
+      (select snapshot from conversation) as snapshot,
       (select count(*)::int from messages where conversation_id = ${turn.conversationId}) as prior_messages
-    from conversation, message`);
-  const [row] = (result as unknown as { rows: { snapshot: unknown; prior_messages: number }[] }).rows;
-  return row ? { snapshot: row.snapshot, priorMessages: Number(row.prior_messages) } : null;
+    from quota`);
+  type Row = { within_quota: boolean; retry_after_s: number; begun: boolean; snapshot: unknown; prior_messages: number };
+  const [row] = (result as unknown as { rows: Row[] }).rows;
+  if (!row) throw new Error('beginTurn returned no row');
+  if (!row.within_quota) return { status: 'rate_limited', retryAfterS: Math.max(1, Number(row.retry_after_s)) };
+  if (!row.begun) return { status: 'not_found' };
+  return { status: 'begun', snapshot: row.snapshot, priorMessages: Number(row.prior_messages) };
 }
 
 /**

@@ -5,6 +5,8 @@ export const conversations = pgTable(
   'conversations',
   {
     id: uuid('id').primaryKey(),
+    /** The session that made it (the SHA-256 of its cookie token): only that session sees it. */
+    ownerId: text('owner_id').notNull(),
     title: text('title').notNull().default(''),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -16,8 +18,19 @@ export const conversations = pgTable(
      */
     activity: bigserial('activity', { mode: 'number' }).notNull(),
   },
-  (t) => [index('conversations_activity_idx').on(t.activity.desc())],
+  // A session's list, newest activity first, read from the index alone.
+  (t) => [index('conversations_owner_activity_idx').on(t.ownerId, t.activity.desc())],
 );
+
+/**
+ * Runs started per session in the current rate-limit window. A fixed window, counted in the store with one
+ * atomic upsert, so the limit holds however many server processes share the store.
+ */
+export const runQuotas = pgTable('run_quotas', {
+  ownerId: text('owner_id').primaryKey(),
+  windowStartedAt: timestamp('window_started_at', { withTimezone: true, mode: 'date' }).notNull(),
+  runs: integer('runs').notNull(),
+});
 
 export const runs = pgTable(
   'runs',
@@ -77,5 +90,5 @@ export const runSteps = pgTable(
   (t) => [uniqueIndex('run_steps_run_seq_idx').on(t.runId, t.seq)],
 );
 
-export const schema = { conversations, runs, messages, runSteps };
+export const schema = { conversations, runs, messages, runSteps, runQuotas };
 export type Schema = typeof schema;

@@ -3,11 +3,12 @@ import type { ResponseStep, StreamEvent } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
+import { type ApiClient, createClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 
 let mock: MockUpstream;
 let app: AppServer;
+let api: ApiClient;
 
 const upstreamEnv = () => ({
   OPENAI_BASE_URL: mock.baseURL,
@@ -23,6 +24,7 @@ const upstreamEnv = () => ({
 beforeAll(async () => {
   mock = await startMockUpstream();
   app = await startApp(upstreamEnv());
+  api = createClient(app.url);
 });
 afterAll(async () => {
   await app?.stop();
@@ -69,8 +71,8 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
 
   for (const [step, prompt, content] of cases) {
     it(`streams the full event sequence for ${step}`, async () => {
-      const id = await newConversation(app.url);
-      const response = await postPrompt(app.url, id, prompt);
+      const id = await newConversation(api);
+      const response = await postPrompt(api, id, prompt);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       expect(response.headers.get('cache-control')).toBe('no-cache, no-transform');
@@ -85,21 +87,21 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
       expect(done.content).toBe(deltas.join(''));
       expect(done.content).toMatch(content);
       expect(done).toMatchObject({ role: 'assistant', mode: step, status: 'complete', type: step === 'generate_code' ? 'code' : 'text' });
-      const stored = await getConversation(app.url, id);
+      const stored = await getConversation(api, id);
       expect(stored.messages.at(-1)).toEqual(done);
     });
   }
 
   it('falls back to prompt_for_more when the router answers garbage', async () => {
-    const id = await newConversation(app.url);
-    const { events } = await runPrompt(app.url, id, 'tell me things [router:garbage]');
+    const id = await newConversation(api);
+    const { events } = await runPrompt(api, id, 'tell me things [router:garbage]');
     expect(ofType(events, 'mode')).toEqual([{ type: 'mode', value: 'prompt_for_more' }]);
   });
 
   it('sends the conversation so far as chat_history, and the whole history to the model', async () => {
-    const id = await newConversation(app.url);
-    await runPrompt(app.url, id, 'first question?');
-    const { events } = await runPrompt(app.url, id, 'second question?');
+    const id = await newConversation(api);
+    await runPrompt(api, id, 'first question?');
+    const { events } = await runPrompt(api, id, 'second question?');
     const history = ofType(events, 'chat_history')[0]!.value;
     expect(history.map((m) => [m.role, m.content.slice(0, 15)])).toEqual([
       ['user', 'first question?'],
@@ -111,8 +113,8 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
   });
 
   it('forwards each delta as it arrives: the first reaches the client while the upstream is still writing', async () => {
-    const id = await newConversation(app.url);
-    const response = await postPrompt(app.url, id, 'question? [slow:150][reply:one two three four five six]');
+    const id = await newConversation(api);
+    const response = await postPrompt(api, id, 'question? [slow:150][reply:one two three four five six]');
     const upstreamFinishedAtDelta: boolean[] = [];
     const deltas: string[] = [];
     for await (const { event } of readStreamEvents(response.body!)) {
@@ -126,40 +128,40 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
   });
 
   it('ends with an error event on an upstream 500, stores an error item, and takes the next prompt at once', async () => {
-    const id = await newConversation(app.url);
-    const { events } = await runPrompt(app.url, id, 'why does this fail? [fail:500]');
+    const id = await newConversation(api);
+    const { events } = await runPrompt(api, id, 'why does this fail? [fail:500]');
     const last = events.at(-1)!.event;
     expect(last).toEqual({ type: 'error', value: { code: 'upstream_error', message: expect.stringMatching(/HTTP 500/) } });
     expect(ofType(events, 'step').at(-1)?.value).toEqual({ name: 'answer_question', status: 'failed' });
-    const stored = await getConversation(app.url, id);
+    const stored = await getConversation(api, id);
     expect(stored.messages.at(-1)).toMatchObject({ role: 'assistant', type: 'error', status: 'error' });
-    const next = await runPrompt(app.url, id, 'and now?');
+    const next = await runPrompt(api, id, 'and now?');
     expect(ofType(next.events, 'done')).toHaveLength(1);
   });
 
   it('fails decide_mode when the router call fails, and interrupts the safety check if still running', async () => {
-    const id = await newConversation(app.url);
-    const { events } = await runPrompt(app.url, id, 'why? [fail:router500]');
+    const id = await newConversation(api);
+    const { events } = await runPrompt(api, id, 'why? [fail:router500]');
     expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_error' } });
     const steps = ofType(events, 'step').map((e) => `${e.value.name}:${e.value.status}`);
     expect(steps).toContain('decide_mode:failed');
     expect(ofType(events, 'mode')).toEqual([]);
-    const stored = await getConversation(app.url, id);
+    const stored = await getConversation(api, id);
     expect(stored.messages.at(-1)).toMatchObject({ role: 'assistant', type: 'error', status: 'error', content: expect.stringMatching(/HTTP 500/) });
   });
 
   it('ends with an error after the partial text on a malformed chunk, storing the partial text', async () => {
-    const id = await newConversation(app.url);
-    const { events } = await runPrompt(app.url, id, 'question? [fail:malformed][reply:alpha beta gamma delta]');
+    const id = await newConversation(api);
+    const { events } = await runPrompt(api, id, 'question? [fail:malformed][reply:alpha beta gamma delta]');
     expect(ofType(events, 'delta').map((e) => e.value).join('')).toBe('alpha beta ');
     expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_malformed' } });
-    const stored = await getConversation(app.url, id);
+    const stored = await getConversation(api, id);
     expect(stored.messages.at(-1)).toMatchObject({ content: 'alpha beta ', type: 'text', status: 'error' });
   });
 
   it('times out a silent upstream with upstream_timeout, pinging the client meanwhile', async () => {
-    const id = await newConversation(app.url);
-    const response = await postPrompt(app.url, id, 'question? [stall]');
+    const id = await newConversation(api);
+    const response = await postPrompt(api, id, 'question? [stall]');
     const { events, comments } = await readRun(response);
     expect(events.at(-1)!.event).toMatchObject({ type: 'error', value: { code: 'upstream_timeout' } });
     expect(comments.filter((c) => c === 'ping').length).toBeGreaterThanOrEqual(2);
@@ -167,22 +169,22 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
   });
 
   it('keeps running when the client disconnects: the answer is still stored', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const controller = new AbortController();
-    const response = await postPrompt(app.url, id, 'question? [slow:30][reply:a b c d e f g h i j]', {
+    const response = await postPrompt(api, id, 'question? [slow:30][reply:a b c d e f g h i j]', {
       signal: controller.signal,
     });
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
     await expect
-      .poll(async () => (await getConversation(app.url, id)).messages.at(-1), { timeout: 10_000 })
+      .poll(async () => (await getConversation(api, id)).messages.at(-1), { timeout: 10_000 })
       .toMatchObject({ role: 'assistant', content: 'a b c d e f g h i j', status: 'complete' });
   });
 
   it('stops the run on cancel: the upstream request is closed and the partial answer stored as interrupted', async () => {
-    const id = await newConversation(app.url);
-    const response = await postPrompt(app.url, id, 'question? [slow:100][reply:a b c d e f g h i j k l m n o p]');
+    const id = await newConversation(api);
+    const response = await postPrompt(api, id, 'question? [slow:100][reply:a b c d e f g h i j k l m n o p]');
     const seen: string[] = [];
     const events = [];
     let cancelled = false;
@@ -191,7 +193,7 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
       if (received.event.type === 'delta') seen.push(received.event.value);
       if (seen.length === 3 && !cancelled) {
         cancelled = true;
-        const cancel = await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' });
+        const cancel = await api.fetch(`/api/conversations/${id}/cancel`, { method: 'POST' });
         expect(cancel.status).toBe(202);
       }
     }
@@ -201,21 +203,21 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
     expect(done.content.length).toBeLessThan('a b c d e f g h i j k l m n o p'.length);
     expect(ofType(events, 'step').at(-1)?.value).toEqual({ name: 'answer_question', status: 'interrupted' });
     await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
-    const noRun = await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' });
+    const noRun = await api.fetch(`/api/conversations/${id}/cancel`, { method: 'POST' });
     expect(noRun.status).toBe(409);
     expect((await noRun.json()).error.code).toBe('no_run');
   });
 
   /** Cancels once `ready` holds for the events so far; returns every event of the run. */
   async function cancelWhen(id: string, prompt: string, ready: (events: StreamEvent[]) => boolean | Promise<boolean>) {
-    const response = await postPrompt(app.url, id, prompt);
+    const response = await postPrompt(api, id, prompt);
     const events: StreamEvent[] = [];
     let cancelled = false;
     for await (const { event } of readStreamEvents(response.body!)) {
       events.push(event);
       if (!cancelled && (await ready(events))) {
         cancelled = true;
-        expect((await fetch(`${app.url}/api/conversations/${id}/cancel`, { method: 'POST' })).status).toBe(202);
+        expect((await api.fetch(`/api/conversations/${id}/cancel`, { method: 'POST' })).status).toBe(202);
       }
     }
     return events;
@@ -224,7 +226,7 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
   // The idle watchdog (UPSTREAM_IDLE_TIMEOUT_MS=1500) is the only other thing that would close these requests;
   // expect.poll gives up after 1 s, so only the cancel itself can pass them.
   it('stops at once while the upstream is silent mid-answer: the request is closed without waiting for a chunk', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const prompt = 'question? [stall:2][reply:a b c d]';
     const events = await cancelWhen(id, prompt, (seen) => seen.filter((e) => e.type === 'delta').length === 2);
     expect(events.at(-1)).toMatchObject({ type: 'done', value: { status: 'interrupted', content: 'a b ' } });
@@ -232,7 +234,7 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
   });
 
   it('stops at once while the router is still deciding: the router request is closed, nothing is answered', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const prompt = 'question? [slowrouter:60000]';
     const routerRequest = () => mock.requests.find((r) => r.kind === 'router' && JSON.stringify(r.body).includes('[slowrouter:60000]'));
     const events = await cancelWhen(id, prompt, async (seen) => {
@@ -248,10 +250,10 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
   });
 
   it('answers 404 to a cancel for a conversation that does not exist, and 409 when nothing runs', async () => {
-    const missing = await fetch(`${app.url}/api/conversations/${crypto.randomUUID()}/cancel`, { method: 'POST' });
+    const missing = await api.fetch(`/api/conversations/${crypto.randomUUID()}/cancel`, { method: 'POST' });
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.code).toBe('not_found');
-    const idle = await fetch(`${app.url}/api/conversations/${await newConversation(app.url)}/cancel`, { method: 'POST' });
+    const idle = await api.fetch(`/api/conversations/${await newConversation(api)}/cancel`, { method: 'POST' });
     expect(idle.status).toBe(409);
     expect((await idle.json()).error.code).toBe('no_run');
   });
@@ -273,13 +275,13 @@ describe('upstream faults', () => {
 
   for (const fault of faults) {
     it(`${fault.what}: ${fault.code ?? 'completes'}, the text so far stored, the next prompt works, nothing left open`, async () => {
-      const id = await newConversation(app.url);
+      const id = await newConversation(api);
       const prompt = `question ${crypto.randomUUID()}? ${fault.directive}`;
       const logsBefore = app.logs().length;
-      const { events } = await runPrompt(app.url, id, prompt);
+      const { events } = await runPrompt(api, id, prompt);
       const last = events.at(-1)!.event;
       expect(ofType(events, 'delta').map((e) => e.value).join('')).toBe(fault.partial);
-      const stored = (await getConversation(app.url, id)).messages.at(-1)!;
+      const stored = (await getConversation(api, id)).messages.at(-1)!;
       if (fault.code === null) {
         expect(last).toMatchObject({ type: 'done', value: { content: fault.partial, status: 'complete' } });
       } else {
@@ -296,7 +298,7 @@ describe('upstream faults', () => {
       expect(requests()).toHaveLength(fault.attempts ?? 1);
       // no upstream connection is left open
       await expect.poll(() => requests().every((r) => r.finished || r.closedByClient)).toBe(true);
-      const next = await runPrompt(app.url, id, 'and now? [reply:fine again]');
+      const next = await runPrompt(api, id, 'and now? [reply:fine again]');
       expect(next.events.at(-1)!.event).toMatchObject({ type: 'done', value: { content: 'fine again' } });
     });
   }
@@ -308,11 +310,11 @@ describe('upstream faults', () => {
 
 describe('following a run with GET .../stream', () => {
   const streamOf = (id: string, headers: Record<string, string> = {}) =>
-    fetch(`${app.url}/api/conversations/${id}/stream`, { headers });
+    api.fetch(`/api/conversations/${id}/stream`, { headers });
 
   it('replays the running run from its first event, follows it live and closes after done', async () => {
-    const id = await newConversation(app.url);
-    const post = await postPrompt(app.url, id, 'question? [slow:60][reply:one two three four five six seven eight]');
+    const id = await newConversation(api);
+    const post = await postPrompt(api, id, 'question? [slow:60][reply:one two three four five six seven eight]');
     const first = readRun(post);
     const followed = await streamOf(id);
     expect(followed.status).toBe(200);
@@ -325,8 +327,8 @@ describe('following a run with GET .../stream', () => {
   });
 
   it('picks up after Last-Event-ID, with nothing shown twice and nothing missing', async () => {
-    const id = await newConversation(app.url);
-    const post = await postPrompt(app.url, id, 'question? [slow:60][reply:alpha beta gamma delta epsilon zeta]');
+    const id = await newConversation(api);
+    const post = await postPrompt(api, id, 'question? [slow:60][reply:alpha beta gamma delta epsilon zeta]');
     const whole = readRun(post);
     const followed = await streamOf(id, { 'Last-Event-ID': '3' });
     const rest = await readRun(followed);
@@ -336,19 +338,19 @@ describe('following a run with GET .../stream', () => {
   });
 
   it('goes on after the client that started the run has left, up to the stored answer', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const controller = new AbortController();
-    const post = await postPrompt(app.url, id, 'question? [slow:40][reply:a b c d e f g h]', { signal: controller.signal });
+    const post = await postPrompt(api, id, 'question? [slow:40][reply:a b c d e f g h]', { signal: controller.signal });
     await post.body!.getReader().read();
     controller.abort();
     const { events } = await readRun(await streamOf(id));
     const done = ofType(events, 'done')[0]!.value;
     expect(done.content).toBe('a b c d e f g h');
-    expect((await getConversation(app.url, id)).messages.at(-1)).toEqual(done);
+    expect((await getConversation(api, id)).messages.at(-1)).toEqual(done);
   });
 
   it('answers 204 when nothing runs, 404 for no such conversation, 400 for a Last-Event-ID that is not an id', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const idle = await streamOf(id);
     expect(idle.status).toBe(204);
     expect(await idle.text()).toBe('');
@@ -368,15 +370,16 @@ describe.each(stores)('history on %s survives a server restart', (storeName) => 
   it('serves the same history after a restart and the agent continues the conversation', async () => {
     const scratch = storeName === 'PostgreSQL' ? await createScratchDatabase(POSTGRES_URL!) : undefined;
     const server = await startApp({ ...upstreamEnv(), ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const serverApi = createClient(server.url);
     try {
-      const health = await (await fetch(`${server.url}/api/health`)).json();
+      const health = await (await serverApi.fetch('/api/health')).json();
       expect(health.store).toBe(scratch ? 'postgres' : 'pglite');
-      const id = await newConversation(server.url);
-      await runPrompt(server.url, id, 'remember the word heron?');
-      const before = await getConversation(server.url, id);
+      const id = await newConversation(serverApi);
+      await runPrompt(serverApi, id, 'remember the word heron?');
+      const before = await getConversation(serverApi, id);
       await server.restart();
-      expect(await getConversation(server.url, id)).toEqual(before);
-      await runPrompt(server.url, id, 'what was the word?');
+      expect(await getConversation(serverApi, id)).toEqual(before);
+      await runPrompt(serverApi, id, 'what was the word?');
       const messages = mock.chatRequests().at(-1)!.body.messages as { content: string }[];
       expect(messages.map((m) => m.content)).toContain('remember the word heron?');
     } finally {

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, ErrorBodySchema, HealthSchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
+import { type ApiClient, createClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
 
 let app: AppServer;
+let api: ApiClient;
 
 beforeAll(async () => {
   // The demo model, fast: no upstream configured at all.
   app = await startApp({ DEMO_TOKEN_DELAY_MS: '2', MAX_PROMPT_BYTES: '1000' });
+  api = createClient(app.url);
 });
 afterAll(() => app?.stop());
 
@@ -21,7 +23,7 @@ async function expectError(response: Response, status: number, code: string) {
 
 describe('conversations API on the demo model', () => {
   it('reports health: demo provider, embedded store', async () => {
-    const response = await fetch(`${app.url}/api/health`);
+    const response = await api.fetch('/api/health');
     expect(response.status).toBe(200);
     const health = await response.json();
     expect(HealthSchema.parse(health)).toMatchObject({ status: 'ok', provider: 'demo', store: 'pglite' });
@@ -29,11 +31,11 @@ describe('conversations API on the demo model', () => {
   });
 
   it('creates conversations with unguessable ids and lists them newest first by last message', async () => {
-    const first = await newConversation(app.url);
-    const second = await newConversation(app.url);
+    const first = await newConversation(api);
+    const second = await newConversation(api);
     expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    await runPrompt(app.url, first, 'What is a river, and why does it flow toward the sea in the end?');
-    const list = ConversationListSchema.parse(await (await fetch(`${app.url}/api/conversations`)).json());
+    await runPrompt(api, first, 'What is a river, and why does it flow toward the sea in the end?');
+    const list = ConversationListSchema.parse(await (await api.fetch('/api/conversations')).json());
     const ids = list.conversations.map((c) => c.id);
     expect(ids.indexOf(first)).toBeLessThan(ids.indexOf(second));
     const titled = list.conversations.find((c) => c.id === first);
@@ -42,14 +44,14 @@ describe('conversations API on the demo model', () => {
   });
 
   it('streams a demo answer that says it is the demo model, and stores both messages', async () => {
-    const id = await newConversation(app.url);
-    const { events } = await runPrompt(app.url, id, 'how do tides work?');
+    const id = await newConversation(api);
+    const { events } = await runPrompt(api, id, 'how do tides work?');
     expect(ofType(events, 'mode')).toEqual([{ type: 'mode', value: 'answer_question' }]);
     const text = ofType(events, 'delta').map((e) => e.value).join('');
     expect(text).toMatch(/demo model/);
     const done = ofType(events, 'done')[0]!.value;
     expect(done.content).toBe(text);
-    const conversation = await getConversation(app.url, id);
+    const conversation = await getConversation(api, id);
     expect(conversation.messages.map((m) => [m.role, m.status])).toEqual([
       ['user', 'complete'],
       ['assistant', 'complete'],
@@ -58,8 +60,8 @@ describe('conversations API on the demo model', () => {
   });
 
   it('answers code requests with only one fenced block, typed code', async () => {
-    const id = await newConversation(app.url);
-    const { events } = await runPrompt(app.url, id, 'write a function that adds two numbers');
+    const id = await newConversation(api);
+    const { events } = await runPrompt(api, id, 'write a function that adds two numbers');
     const done = ofType(events, 'done')[0]!.value;
     expect(done).toMatchObject({ type: 'code', mode: 'generate_code' });
     expect(done.content).toMatch(/^```\w+\n[\s\S]*\n```$/);
@@ -67,23 +69,23 @@ describe('conversations API on the demo model', () => {
   });
 
   it('deletes a conversation: 204, then 404', async () => {
-    const id = await newConversation(app.url);
-    expect((await fetch(`${app.url}/api/conversations/${id}`, { method: 'DELETE' })).status).toBe(204);
-    await expectError(await fetch(`${app.url}/api/conversations/${id}`), 404, 'not_found');
-    await expectError(await fetch(`${app.url}/api/conversations/${id}`, { method: 'DELETE' }), 404, 'not_found');
+    const id = await newConversation(api);
+    expect((await api.fetch(`/api/conversations/${id}`, { method: 'DELETE' })).status).toBe(204);
+    await expectError(await api.fetch(`/api/conversations/${id}`), 404, 'not_found');
+    await expectError(await api.fetch(`/api/conversations/${id}`, { method: 'DELETE' }), 404, 'not_found');
   });
 
   it('answers unknown and malformed ids with 404', async () => {
-    await expectError(await fetch(`${app.url}/api/conversations/00000000-0000-4000-8000-000000000000`), 404, 'not_found');
-    await expectError(await fetch(`${app.url}/api/conversations/not-an-id`), 404, 'not_found');
-    await expectError(await postPrompt(app.url, 'not-an-id', 'hi'), 404, 'not_found');
-    await expectError(await postPrompt(app.url, '00000000-0000-4000-8000-000000000000', 'hi'), 404, 'not_found');
+    await expectError(await api.fetch('/api/conversations/00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+    await expectError(await api.fetch('/api/conversations/not-an-id'), 404, 'not_found');
+    await expectError(await postPrompt(api, 'not-an-id', 'hi'), 404, 'not_found');
+    await expectError(await postPrompt(api, '00000000-0000-4000-8000-000000000000', 'hi'), 404, 'not_found');
   });
 
   it('refuses bad prompts with 400 and stores nothing', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const post = (body: string, contentType = 'application/json') =>
-      fetch(`${app.url}/api/conversations/${id}/messages`, {
+      api.fetch(`/api/conversations/${id}/messages`, {
         method: 'POST',
         headers: { 'Content-Type': contentType },
         body,
@@ -102,14 +104,14 @@ describe('conversations API on the demo model', () => {
     const ok = await post('{"prompt": "hello?"}', 'application/json; charset=utf-8');
     expect(ok.status).toBe(200);
     await readRun(ok);
-    expect((await getConversation(app.url, id)).messages).toHaveLength(2);
+    expect((await getConversation(api, id)).messages).toHaveLength(2);
   });
 
   it('refuses prompts over MAX_PROMPT_BYTES and bodies over 1 MiB with 413', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     // 400 three-byte characters: 400 characters but 1200 bytes, over the 1000 set for this server
-    await expectError(await postPrompt(app.url, id, '€'.repeat(400)), 413, 'prompt_too_large');
-    await expectError(await postPrompt(app.url, id, 'x'.repeat(1024 * 1024 + 10)), 413, 'body_too_large');
+    await expectError(await postPrompt(api, id, '€'.repeat(400)), 413, 'prompt_too_large');
+    await expectError(await postPrompt(api, id, 'x'.repeat(1024 * 1024 + 10)), 413, 'body_too_large');
     // a streamed body with no Content-Length is cut off at the limit too
     const huge = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -118,7 +120,7 @@ describe('conversations API on the demo model', () => {
         controller.close();
       },
     });
-    const chunked = await fetch(`${app.url}/api/conversations/${id}/messages`, {
+    const chunked = await api.fetch(`/api/conversations/${id}/messages`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: huge,
@@ -126,12 +128,12 @@ describe('conversations API on the demo model', () => {
     } as RequestInit);
     await expectError(chunked, 413, 'body_too_large');
     // The refused upload's connection is reset; the server itself stays up and lost nothing.
-    await expect.poll(async () => (await fetch(`${app.url}/api/health`)).status).toBe(200);
-    expect((await getConversation(app.url, id)).messages).toEqual([]);
+    await expect.poll(async () => (await api.fetch('/api/health')).status).toBe(200);
+    expect((await getConversation(api, id)).messages).toEqual([]);
   });
 
   it('answers unsupported methods with 405 and an Allow header', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const cases: [string, string][] = [
       ['PUT', '/api/conversations'],
       ['PATCH', `/api/conversations/${id}`],
@@ -140,7 +142,7 @@ describe('conversations API on the demo model', () => {
       ['POST', '/api/health'],
     ];
     for (const [method, path] of cases) {
-      const response = await fetch(`${app.url}${path}`, { method });
+      const response = await api.fetch(path, { method });
       await expectError(response, 405, 'method_not_allowed');
       expect(response.headers.get('allow')).toBeTruthy();
     }
@@ -148,16 +150,17 @@ describe('conversations API on the demo model', () => {
 
   it('refuses a second prompt while a run streams (409), then accepts the next one', async () => {
     const slow = await startApp({ DEMO_TOKEN_DELAY_MS: '40' });
+    const slowApi = createClient(slow.url);
     try {
-      const id = await newConversation(slow.url);
-      const first = await postPrompt(slow.url, id, 'why is the sky blue?');
+      const id = await newConversation(slowApi);
+      const first = await postPrompt(slowApi, id, 'why is the sky blue?');
       expect(first.status).toBe(200);
-      await expectError(await postPrompt(slow.url, id, 'and the sea?'), 409, 'run_in_progress');
+      await expectError(await postPrompt(slowApi, id, 'and the sea?'), 409, 'run_in_progress');
       const { events } = await readRun(first);
       expect(ofType(events, 'done')).toHaveLength(1);
-      const next = await runPrompt(slow.url, id, 'and the sea?');
+      const next = await runPrompt(slowApi, id, 'and the sea?');
       expect(ofType(next.events, 'done')).toHaveLength(1);
-      expect((await getConversation(slow.url, id)).messages).toHaveLength(4);
+      expect((await getConversation(slowApi, id)).messages).toHaveLength(4);
     } finally {
       await slow.stop();
     }

@@ -5,7 +5,7 @@ import { listRuns } from '@/lib/db/queries';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp } from '../helpers/app-server';
-import { getConversation, newConversation, ofType, postPrompt, runPrompt } from '../helpers/api-client';
+import { createClient, getConversation, newConversation, ofType, postPrompt, runPrompt } from '../helpers/api-client';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 
 let mock: MockUpstream;
@@ -27,12 +27,13 @@ describe.each(stores)('a server killed mid-answer, on %s', (storeName) => {
       CHAT_MODEL: 'mock-chat',
       ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     });
+    const serverApi = createClient(server.url);
     try {
-      const ids = await Promise.all([1, 2, 3].map(() => newConversation(server.url)));
-      for (const id of ids) await runPrompt(server.url, id, 'a first question? [reply:a first answer]');
+      const ids = await Promise.all([1, 2, 3].map(() => newConversation(serverApi)));
+      for (const id of ids) await runPrompt(serverApi, id, 'a first question? [reply:a first answer]');
       // Three answers streaming, each long enough to have been saved at least once.
       const prompts = ids.map((_, n) => `tell me a long story ${n}? [slow:100][reply:${words}]`);
-      const readers = await Promise.all(ids.map((id, n) => postPrompt(server.url, id, prompts[n]!)));
+      const readers = await Promise.all(ids.map((id, n) => postPrompt(serverApi, id, prompts[n]!)));
       await Promise.all(
         readers.map(async (response) => {
           let deltas = 0;
@@ -45,7 +46,7 @@ describe.each(stores)('a server killed mid-answer, on %s', (storeName) => {
       await server.restart();
 
       for (const [n, id] of ids.entries()) {
-        const { messages } = await getConversation(server.url, id);
+        const { messages } = await getConversation(serverApi, id);
         expect(messages.map((m) => [m.role, m.status])).toEqual([
           ['user', 'complete'],
           ['assistant', 'complete'],
@@ -56,9 +57,9 @@ describe.each(stores)('a server killed mid-answer, on %s', (storeName) => {
         const partial = messages[3]!.content;
         expect(partial.length).toBeGreaterThan(0);
         expect(words.startsWith(partial)).toBe(true);
-        expect((await fetch(`${server.url}/api/conversations/${id}/stream`)).status).toBe(204);
+        expect((await serverApi.fetch(`/api/conversations/${id}/stream`)).status).toBe(204);
         // The conversation goes on, and the model sees the interrupted turn in its history.
-        const next = await runPrompt(server.url, id, 'and then? [reply:the end]');
+        const next = await runPrompt(serverApi, id, 'and then? [reply:the end]');
         expect(ofType(next.events, 'done')[0]!.value.content).toBe('the end');
         const sent = mock.chatRequests().at(-1)!.body.messages as { role: string; content: string }[];
         expect(sent.map((m) => m.content)).toContain(prompts[n]);

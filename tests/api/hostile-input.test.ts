@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { getConversation, newConversation, ofType, postPrompt, readRun } from '../helpers/api-client';
+import { type ApiClient, createClient, getConversation, newConversation, ofType, postPrompt, readRun } from '../helpers/api-client';
 
 let app: AppServer;
+let api: ApiClient;
 let id: string;
 
 beforeAll(async () => {
   app = await startApp({ DEMO_TOKEN_DELAY_MS: '2' });
-  id = await newConversation(app.url);
+  api = createClient(app.url);
+  id = await newConversation(api);
 });
 afterAll(() => app?.stop());
 
@@ -75,7 +77,7 @@ const cases: Case[] = [
 
 describe('hostile requests', () => {
   it.each(cases)('$what: $status $code', async ({ method, path, body, contentType = json, headers = {}, status, code }) => {
-    const response = await fetch(`${app.url}${path()}`, {
+    const response = await api.fetch(path(), {
       method,
       headers: { ...(contentType ? { 'Content-Type': contentType } : {}), ...headers },
       ...(body === undefined ? {} : { body }),
@@ -86,7 +88,7 @@ describe('hostile requests', () => {
   });
 
   it('refuses a 10 MB body with 413 without reading it, and stays up with nothing stored', async () => {
-    const response = await fetch(`${app.url}${messages()}`, {
+    const response = await api.fetch(messages(), {
       method: 'POST',
       headers: { 'Content-Type': json },
       body: JSON.stringify({ prompt: 'x'.repeat(10 * 1024 * 1024) }),
@@ -96,20 +98,20 @@ describe('hostile requests', () => {
       expect(response.status).toBe(413);
       expect(ErrorBodySchema.parse(await response.json()).error.code).toBe('body_too_large');
     }
-    await expect.poll(async () => (await fetch(`${app.url}/api/health`)).status).toBe(200);
+    await expect.poll(async () => (await api.fetch('/api/health')).status).toBe(200);
   });
 
   it('creates a conversation from an empty body or a JSON object, with or without a content type', async () => {
     for (const init of [{}, { body: '{}', headers: { 'Content-Type': json } }, { body: '{"title": "ignored"}', headers: { 'Content-Type': json } }]) {
-      const response = await fetch(`${app.url}/api/conversations`, { method: 'POST', ...init });
+      const response = await api.fetch('/api/conversations', { method: 'POST', ...init });
       expect(response.status).toBe(201);
     }
   });
 
   it('after all of it: the server is up, never answered 5xx, and the conversation holds nothing it should not', async () => {
-    expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+    expect((await api.fetch('/api/health')).status).toBe(200);
     expect(app.logs()).not.toMatch(/internal error/);
-    expect((await getConversation(app.url, id)).messages).toEqual([]);
+    expect((await getConversation(api, id)).messages).toEqual([]);
   });
 });
 
@@ -117,37 +119,37 @@ describe('requests from another site', () => {
   const foreign = { Origin: 'https://evil.example' };
 
   it('refuses state changes another site makes the browser send (403 forbidden_origin), and changes nothing', async () => {
-    const target = await newConversation(app.url);
+    const target = await newConversation(api);
     const refused: Response[] = [
-      await fetch(`${app.url}/api/conversations`, { method: 'POST', headers: foreign }),
-      await postPrompt(app.url, target, 'hi?', { headers: { 'Content-Type': 'application/json', ...foreign } }),
-      await postPrompt(app.url, target, 'hi?', { headers: { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' } }),
-      await fetch(`${app.url}/api/conversations/${target}`, { method: 'DELETE', headers: { 'Sec-Fetch-Site': 'cross-site' } }),
-      await fetch(`${app.url}/api/conversations/${target}/cancel`, { method: 'POST', headers: foreign }),
-      await fetch(`${app.url}/api/conversations`, { method: 'POST', headers: { Origin: 'null' } }),
+      await api.fetch('/api/conversations', { method: 'POST', headers: foreign }),
+      await postPrompt(api, target, 'hi?', { headers: { 'Content-Type': 'application/json', ...foreign } }),
+      await postPrompt(api, target, 'hi?', { headers: { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' } }),
+      await api.fetch(`/api/conversations/${target}`, { method: 'DELETE', headers: { 'Sec-Fetch-Site': 'cross-site' } }),
+      await api.fetch(`/api/conversations/${target}/cancel`, { method: 'POST', headers: foreign }),
+      await api.fetch('/api/conversations', { method: 'POST', headers: { Origin: 'null' } }),
     ];
     for (const response of refused) {
       expect(response.status).toBe(403);
       expect(ErrorBodySchema.parse(await response.json()).error.code).toBe('forbidden_origin');
     }
-    expect((await getConversation(app.url, target)).messages).toEqual([]);
+    expect((await getConversation(api, target)).messages).toEqual([]);
   });
 
   it('lets the same origin, and clients that send no Origin (curl, servers), through; reads are never refused', async () => {
-    const sameOrigin = await fetch(`${app.url}/api/conversations`, {
+    const sameOrigin = await api.fetch('/api/conversations', {
       method: 'POST',
       headers: { Origin: app.url, 'Sec-Fetch-Site': 'same-origin' },
     });
     expect(sameOrigin.status).toBe(201);
-    expect((await fetch(`${app.url}/api/conversations`, { method: 'POST' })).status).toBe(201);
-    expect((await fetch(`${app.url}/api/conversations`, { headers: foreign })).status).toBe(200);
+    expect((await api.fetch('/api/conversations', { method: 'POST' })).status).toBe(201);
+    expect((await api.fetch('/api/conversations', { headers: foreign })).status).toBe(200);
   });
 });
 
 describe('two prompts at once', () => {
   it('to one conversation: exactly one streams, the other gets 409, and the conversation holds just the one turn', async () => {
-    const target = await newConversation(app.url);
-    const [a, b] = await Promise.all([postPrompt(app.url, target, 'first?'), postPrompt(app.url, target, 'second?')]);
+    const target = await newConversation(api);
+    const [a, b] = await Promise.all([postPrompt(api, target, 'first?'), postPrompt(api, target, 'second?')]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual([200, 409]);
     const streamed = a.status === 200 ? a : b;
@@ -155,18 +157,18 @@ describe('two prompts at once', () => {
     expect(ErrorBodySchema.parse(await refused.json()).error.code).toBe('run_in_progress');
     const { events } = await readRun(streamed);
     expect(ofType(events, 'done')).toHaveLength(1);
-    const stored = await getConversation(app.url, target);
+    const stored = await getConversation(api, target);
     expect(stored.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
   });
 
   it('to two conversations: both stream to the end, each into its own conversation', async () => {
-    const [one, two] = await Promise.all([newConversation(app.url), newConversation(app.url)]);
-    const runs = await Promise.all([postPrompt(app.url, one, 'what is one?'), postPrompt(app.url, two, 'what is two?')]);
+    const [one, two] = await Promise.all([newConversation(api), newConversation(api)]);
+    const runs = await Promise.all([postPrompt(api, one, 'what is one?'), postPrompt(api, two, 'what is two?')]);
     expect(runs.map((r) => r.status)).toEqual([200, 200]);
     const [first, second] = await Promise.all(runs.map(readRun));
     expect(ofType(first!.events, 'done')[0]!.value.content).toMatch(/what is one\?/);
     expect(ofType(second!.events, 'done')[0]!.value.content).toMatch(/what is two\?/);
-    expect((await getConversation(app.url, one)).messages.map((m) => m.content)[0]).toBe('what is one?');
-    expect((await getConversation(app.url, two)).messages.map((m) => m.content)[0]).toBe('what is two?');
+    expect((await getConversation(api, one)).messages.map((m) => m.content)[0]).toBe('what is one?');
+    expect((await getConversation(api, two)).messages.map((m) => m.content)[0]).toBe('what is two?');
   });
 });

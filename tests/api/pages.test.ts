@@ -1,25 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { newConversation, runPrompt } from '../helpers/api-client';
+import { type ApiClient, createClient, newConversation, runPrompt } from '../helpers/api-client';
 
 let app: AppServer;
+let api: ApiClient;
 
 beforeAll(async () => {
   app = await startApp({ DEMO_TOKEN_DELAY_MS: '1' });
+  api = createClient(app.url);
 });
 afterAll(() => app?.stop());
 
 /** What a client without JavaScript gets: the server-rendered HTML alone. */
 const html = async (path: string) => {
-  const response = await fetch(`${app.url}${path}`);
+  const response = await api.fetch(path);
   return { status: response.status, body: await response.text() };
 };
 
 describe('server-rendered pages', () => {
   it('renders a conversation\'s history into the HTML, and lists it in the sidebar', async () => {
-    const id = await newConversation(app.url);
-    await runPrompt(app.url, id, 'Write a poem about the tide');
-    await runPrompt(app.url, id, 'How deep is the ocean?');
+    const id = await newConversation(api);
+    await runPrompt(api, id, 'Write a poem about the tide');
+    await runPrompt(api, id, 'How deep is the ocean?');
     const page = await html(`/c/${id}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('Write a poem about the tide');
@@ -44,10 +46,10 @@ describe('server-rendered pages', () => {
   });
 
   it('sends every page with a nonce-based Content-Security-Policy that its own scripts carry, new on each request', async () => {
-    const id = await newConversation(app.url);
+    const id = await newConversation(api);
     const nonces: string[] = [];
     for (const path of ['/', `/c/${id}`]) {
-      const response = await fetch(`${app.url}${path}`);
+      const response = await api.fetch(path);
       const policy = response.headers.get('content-security-policy') ?? '';
       const directives = Object.fromEntries(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
       const nonce = /'nonce-([^']+)'/.exec(policy)?.[1];
@@ -68,7 +70,7 @@ describe('server-rendered pages', () => {
 
   it('sends nosniff, a referrer policy and no framing on pages and API responses alike', async () => {
     for (const path of ['/', '/api/health', '/api/conversations']) {
-      const response = await fetch(`${app.url}${path}`);
+      const response = await api.fetch(path);
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
       expect(response.headers.get('x-frame-options')).toBe('DENY');

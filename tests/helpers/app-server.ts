@@ -33,7 +33,7 @@ async function freePort(): Promise<number> {
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(OPENAI_|CHAT_MODEL|ROUTER_MODEL|DATABASE_URL|SAFETY_CHECK|DATA_DIR|NODE_OPTIONS|VITEST)/.test(key)) delete env[key];
+    if (/^(OPENAI_|CHAT_MODEL|ROUTER_MODEL|DATABASE_URL|SAFETY_CHECK|DATA_DIR|RATE_LIMIT_|NODE_OPTIONS|VITEST)/.test(key)) delete env[key];
   }
   return env;
 }
@@ -52,7 +52,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   const launch = async () => {
     child = spawn(process.execPath, [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
       cwd: ROOT,
-      env: { ...baseEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', DATA_DIR: dataDir, ...env },
+      // Suites send more prompts a minute than a person would: the rate limit is tested where it is set low.
+      env: { ...baseEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', DATA_DIR: dataDir, RATE_LIMIT_RUNS: '10000', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk) => (output += chunk));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store, type StoreOptions } from '@/lib/db/client';
 import {
@@ -63,9 +64,14 @@ describe.each(backends)('the store on $name', (backend) => {
     await backend.cleanup();
   });
 
+  /** The session these tests act for (its cookie token's hash, as the app stores it). */
+  const owner = `owner-${randomUUID()}`;
+  const create = (id: string, ownerId = owner) => createConversation(store.db, { id, ownerId });
+  const roomyQuota = { runs: 1000, windowS: 60 };
+
   /** A prompt as the run service starts it. */
-  const begin = (conversationId: string, prompt: string, runId = randomUUID()) =>
-    beginTurn(store.db, { conversationId, runId, messageId: randomUUID(), prompt, title: prompt });
+  const begin = (conversationId: string, prompt: string, runId = randomUUID(), ownerId = owner, quota = roomyQuota) =>
+    beginTurn(store.db, { conversationId, ownerId, runId, messageId: randomUUID(), prompt, title: prompt }, quota);
 
   const finish = (conversationId: string, runId: string, content: string, snapshot: unknown = null) =>
     finishTurn(store.db, {
@@ -78,10 +84,10 @@ describe.each(backends)('the store on $name', (backend) => {
   it('starts a turn in one statement: the user message and the run are written, the title set once', async () => {
     const id = randomUUID();
     const [run1, run2] = [randomUUID(), randomUUID()];
-    await createConversation(store.db, id);
-    expect(await begin(id, 'first', run1)).toEqual({ snapshot: null, priorMessages: 0 });
+    await create(id);
+    expect(await begin(id, 'first', run1)).toEqual({ status: 'begun', snapshot: null, priorMessages: 0 });
     const stored = await finish(id, run1, 'answer', { value: 'prompt', context: { turns: 1 } });
-    expect(await begin(id, 'second', run2)).toEqual({ snapshot: { value: 'prompt', context: { turns: 1 } }, priorMessages: 2 });
+    expect(await begin(id, 'second', run2)).toEqual({ status: 'begun', snapshot: { value: 'prompt', context: { turns: 1 } }, priorMessages: 2 });
 
     const items = await listMessages(store.db, id);
     expect(items.map((m) => [m.role, m.content])).toEqual([
@@ -92,7 +98,7 @@ describe.each(backends)('the store on $name', (backend) => {
     expect(items[1]).toEqual(stored);
     expect(items[1]).toMatchObject({ role: 'assistant', mode: 'answer_question', status: 'complete', type: 'text' });
     expect(items[0]).not.toHaveProperty('mode');
-    expect((await findConversation(store.db, id))?.title).toBe('first');
+    expect((await findConversation(store.db, id, owner))?.title).toBe('first');
     const runs = await listRuns(store.db, id);
     expect(runs.map((r) => [r.id, r.status])).toEqual([
       [run1, 'complete'],
@@ -102,16 +108,57 @@ describe.each(backends)('the store on $name', (backend) => {
 
   it('starts nothing in a conversation that does not exist', async () => {
     const id = randomUUID();
-    expect(await begin(id, 'hello?')).toBeNull();
+    expect(await begin(id, 'hello?')).toEqual({ status: 'not_found' });
     expect(await listMessages(store.db, id)).toEqual([]);
     expect(await listRuns(store.db, id)).toEqual([]);
   });
 
+  it("keeps each session to its own conversations: another's are not listed, found, deleted or prompted", async () => {
+    const [mine, theirs] = [randomUUID(), randomUUID()];
+    const stranger = `owner-${randomUUID()}`;
+    await create(mine);
+    await create(theirs, stranger);
+    const listed = async (ownerId: string) => (await listConversations(store.db, ownerId)).map((c) => c.id);
+    expect(await listed(owner)).toContain(mine);
+    expect(await listed(owner)).not.toContain(theirs);
+    expect(await listed(stranger)).toEqual([theirs]);
+    expect(await findConversation(store.db, theirs, owner)).toBeNull();
+    expect(await begin(theirs, 'let me in', randomUUID(), owner)).toEqual({ status: 'not_found' });
+    expect(await listMessages(store.db, theirs)).toEqual([]);
+    expect(await deleteConversation(store.db, theirs, owner)).toBe(false);
+    expect((await findConversation(store.db, theirs, stranger))?.id).toBe(theirs);
+  });
+
+  it('counts runs per session against its quota in one statement, even when prompts arrive together', async () => {
+    const sessionOwner = `owner-${randomUUID()}`;
+    const quota = { runs: 3, windowS: 60 };
+    const ids = Array.from({ length: 8 }, () => randomUUID());
+    for (const id of ids) await create(id, sessionOwner);
+    const results = await Promise.all(ids.map((id) => begin(id, 'at once', randomUUID(), sessionOwner, quota)));
+    expect(results.filter((r) => r.status === 'begun')).toHaveLength(3);
+    const limited = results.filter((r) => r.status === 'rate_limited');
+    expect(limited).toHaveLength(5);
+    for (const result of limited) expect(result).toMatchObject({ retryAfterS: expect.any(Number) });
+    expect(limited.every((r) => r.status === 'rate_limited' && r.retryAfterS >= 1 && r.retryAfterS <= 60)).toBe(true);
+    // Refused prompts leave nothing behind.
+    const stored = await Promise.all(ids.map((id) => listMessages(store.db, id)));
+    expect(stored.flat()).toHaveLength(3);
+    // Another session has a quota of its own.
+    const [otherOwner, otherId] = [`owner-${randomUUID()}`, randomUUID()];
+    await create(otherId, otherOwner);
+    expect((await begin(otherId, 'mine', randomUUID(), otherOwner, quota)).status).toBe('begun');
+    // Once the window has passed, a new one opens with the next run.
+    await store.db.execute(sql`update run_quotas set window_started_at = now() - interval '61 seconds' where owner_id = ${sessionOwner}`);
+    await closeOrphanedRuns(store.db);
+    expect((await begin(ids[0]!, 'later', randomUUID(), sessionOwner, quota)).status).toBe('begun');
+    expect((await begin(ids[1]!, 'later', randomUUID(), sessionOwner, quota)).status).toBe('begun');
+  });
+
   it('lists conversations by their last message, newest first, even within one clock tick', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
-    await createConversation(store.db, a);
-    await createConversation(store.db, b);
-    const order = async () => (await listConversations(store.db)).map((c) => c.id).filter((id) => id === a || id === b);
+    await create(a);
+    await create(b);
+    const order = async () => (await listConversations(store.db, owner)).map((c) => c.id).filter((id) => id === a || id === b);
     expect(await order()).toEqual([b, a]);
     const runA = randomUUID();
     await begin(a, 'a speaks', runA);
@@ -125,20 +172,20 @@ describe.each(backends)('the store on $name', (backend) => {
   it('deletes a conversation with its messages, runs and steps', async () => {
     const id = randomUUID();
     const runId = randomUUID();
-    await createConversation(store.db, id);
+    await create(id);
     await begin(id, 'p', runId);
     await writeRunSteps(store.db, [{ runId, seq: 1, name: 'check_safety', status: 'started', input: { prompt: 'p' } }]);
-    expect(await deleteConversation(store.db, id)).toBe(true);
-    expect(await findConversation(store.db, id)).toBeNull();
+    expect(await deleteConversation(store.db, id, owner)).toBe(true);
+    expect(await findConversation(store.db, id, owner)).toBeNull();
     expect(await listMessages(store.db, id)).toEqual([]);
     expect(await listRunSteps(store.db, runId)).toEqual([]);
-    expect(await deleteConversation(store.db, id)).toBe(false);
+    expect(await deleteConversation(store.db, id, owner)).toBe(false);
   });
 
   it('records a run and its steps with inputs, outputs and snapshots, inserting or updating each row', async () => {
     const id = randomUUID();
     const runId = randomUUID();
-    await createConversation(store.db, id);
+    await create(id);
     await begin(id, 'p', runId);
     const startedAt = new Date('2026-01-01T00:00:00.000Z');
     const endedAt = new Date('2026-01-01T00:00:00.250Z');
@@ -164,13 +211,13 @@ describe.each(backends)('the store on $name', (backend) => {
   it('survives a reopen: data and the persisted machine snapshot are still there, migrations re-apply as a no-op', async () => {
     const id = randomUUID();
     const runId = randomUUID();
-    await createConversation(store.db, id);
+    await create(id);
     await begin(id, 'remember me', runId);
     await finish(id, runId, 'I will', { status: 'active', value: 'prompt', context: { turns: 1 } });
     await store.close();
     store = await openStore(options);
     expect((await listMessages(store.db, id)).map((m) => m.content)).toEqual(['remember me', 'I will']);
-    expect((await findConversation(store.db, id))?.snapshot).toMatchObject({ value: 'prompt', context: { turns: 1 } });
+    expect((await findConversation(store.db, id, owner))?.snapshot).toMatchObject({ value: 'prompt', context: { turns: 1 } });
   });
 
   it('closes runs a dead process left running: the saved answer stored as interrupted, steps closed, history rebuilt', async () => {
@@ -178,7 +225,7 @@ describe.each(backends)('the store on $name', (backend) => {
     await closeOrphanedRuns(store.db);
     const id = randomUUID();
     const [answered, unanswered] = [randomUUID(), randomUUID()];
-    await createConversation(store.db, id);
+    await create(id);
     await begin(id, 'first', answered);
     const startedAt = new Date();
     await writeRunSteps(store.db, [
@@ -186,7 +233,7 @@ describe.each(backends)('the store on $name', (backend) => {
       { runId: answered, seq: 2, name: 'generate_code', status: 'started', input: {}, output: { content: '```js\nconsole.' }, startedAt },
     ]);
     const other = randomUUID();
-    await createConversation(store.db, other);
+    await create(other);
     await begin(other, 'second', unanswered);
     const finished = randomUUID();
     await begin(other, 'third', finished);
@@ -201,7 +248,7 @@ describe.each(backends)('the store on $name', (backend) => {
     expect((await listRuns(store.db, id)).map((r) => r.status)).toEqual(['interrupted']);
     expect((await listRuns(store.db, other)).map((r) => r.status).sort()).toEqual(['complete', 'interrupted']);
     expect((await listRunSteps(store.db, answered)).map((s) => s.status)).toEqual(['completed', 'interrupted']);
-    expect((await findConversation(store.db, id))?.snapshot).toBeNull();
+    expect((await findConversation(store.db, id, owner))?.snapshot).toBeNull();
     // nothing left to close
     expect(await closeOrphanedRuns(store.db)).toBe(0);
   });

@@ -20,37 +20,53 @@ describe('the run registry', () => {
     const registry = createRunRegistry();
     const { run, finish } = fakeRun('c1');
     let launchDone = () => {};
-    const launching = registry.start('c1', () => new Promise((resolve) => (launchDone = () => resolve(run))));
+    const launching = registry.start('c1', 'me', () => new Promise((resolve) => (launchDone = () => resolve(run))));
     // Reserved while still starting: a second prompt is refused before anything was awaited.
-    await expect(registry.start('c1', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
-    expect(registry.find('c1')).toBeUndefined();
+    await expect(registry.start('c1', 'me', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
+    expect(registry.find('c1', 'me')).toBeUndefined();
     launchDone();
     expect(await launching).toBe(run);
-    expect(registry.find('c1')).toBe(run);
-    await expect(registry.start('c1', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
+    expect(registry.find('c1', 'me')).toBe(run);
+    await expect(registry.start('c1', 'me', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
     // Another conversation is not affected.
     const other = fakeRun('c2');
-    expect(await registry.start('c2', async () => other.run)).toBe(other.run);
+    expect(await registry.start('c2', 'me', async () => other.run)).toBe(other.run);
     finish();
     await run.finished;
-    expect(registry.find('c1')).toBeUndefined();
+    expect(registry.find('c1', 'me')).toBeUndefined();
     const next = fakeRun('c1');
-    expect(await registry.start('c1', async () => next.run)).toBe(next.run);
+    expect(await registry.start('c1', 'me', async () => next.run)).toBe(next.run);
   });
 
   it('frees the conversation when starting fails', async () => {
     const registry = createRunRegistry();
-    await expect(registry.start('c1', async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    await expect(registry.start('c1', 'me', async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
     const { run } = fakeRun('c1');
-    expect(await registry.start('c1', async () => run)).toBe(run);
+    expect(await registry.start('c1', 'me', async () => run)).toBe(run);
   });
 
   it('cancels the conversation’s run, and says when nothing runs there', async () => {
     const registry = createRunRegistry();
     const { run, cancels } = fakeRun('c1');
-    await registry.start('c1', async () => run);
-    expect(registry.cancel('c1')).toBe(run);
+    await registry.start('c1', 'me', async () => run);
+    expect(registry.cancel('c1', 'me')).toBe(run);
     expect(cancels).toHaveLength(1);
-    expect(registry.cancel('c2')).toBeUndefined();
+    expect(registry.cancel('c2', 'me')).toBeUndefined();
+  });
+
+  it('tells another session nothing of a run it does not own', async () => {
+    const registry = createRunRegistry();
+    const { run, cancels } = fakeRun('c1');
+    let launchDone = () => {};
+    const launching = registry.start('c1', 'me', () => new Promise((resolve) => (launchDone = () => resolve(run))));
+    // While it starts and while it runs, a stranger's prompt is a 404, as for a conversation that does not exist.
+    await expect(registry.start('c1', 'stranger', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'not_found' });
+    launchDone();
+    await launching;
+    await expect(registry.start('c1', 'stranger', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'not_found' });
+    expect(registry.find('c1', 'stranger')).toBeUndefined();
+    expect(registry.cancel('c1', 'stranger')).toBeUndefined();
+    expect(cancels).toHaveLength(0);
+    expect(registry.find('c1', 'me')).toBe(run);
   });
 });

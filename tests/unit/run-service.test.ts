@@ -23,11 +23,15 @@ beforeAll(async () => {
 });
 afterAll(async () => store?.close());
 
-const serviceOn = (db: Db, models = demoModels()) => createRunService({ db, models, registry: createRunRegistry() });
+/** The session these runs are started for. */
+const OWNER = 'owner-of-the-test-conversations';
 
-async function newConversation() {
+const serviceOn = (db: Db, models = demoModels(), quota = { runs: 1000, windowS: 60 }) =>
+  createRunService({ db, models, registry: createRunRegistry(), quota });
+
+async function newConversation(ownerId = OWNER) {
   const id = crypto.randomUUID();
-  await createConversation(store.db, id);
+  await createConversation(store.db, { id, ownerId });
   return id;
 }
 
@@ -51,7 +55,7 @@ describe('the run service', () => {
     const id = await newConversation();
     const service = serviceOn(store.db);
     const checks: Promise<unknown>[] = [];
-    const run = await service.startRun(id, 'write a poem about herons');
+    const run = await service.startRun(id, OWNER, 'write a poem about herons');
     const { closed } = follow(run, (event) => {
       if (event.type === 'step' && event.value.status === 'started' && event.value.name === 'check_safety') {
         checks.push(listMessages(store.db, id).then((items) => expect(items.map((m) => m.role)).toEqual(['user'])));
@@ -88,7 +92,7 @@ describe('the run service', () => {
   it('streams while trace writes wait: deltas reach the log first, the trace is complete and ordered by done', async () => {
     const id = await newConversation();
     const slow = holdStatements(store.db, (sql) => sql.includes('"run_steps"'));
-    const run = await serviceOn(slow.db).startRun(id, 'what is a heron?');
+    const run = await serviceOn(slow.db).startRun(id, OWNER, 'what is a heron?');
     let deltasBeforeAnyTraceWrite = 0;
     let doneBeforeRelease = false;
     let released = false;
@@ -120,7 +124,7 @@ describe('the run service', () => {
   it('sends done only once the answer is stored', async () => {
     const id = await newConversation();
     const slow = holdStatements(store.db, (sql) => sql.includes('insert into "messages"'));
-    const run = await serviceOn(slow.db).startRun(id, 'what is a heron?');
+    const run = await serviceOn(slow.db).startRun(id, OWNER, 'what is a heron?');
     const { events, closed } = follow(run);
     await slow.firstArrival;
     // The answer has streamed and its insert is waiting: nothing may claim it is done.
@@ -140,7 +144,7 @@ describe('the run service', () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const service = serviceOn(store.db, demoModels({ decideMode: async () => Promise.reject(bug) }));
-      const run = await service.startRun(id, 'what is a heron?');
+      const run = await service.startRun(id, OWNER, 'what is a heron?');
       const events = await follow(run).closed;
       const error = events.at(-1);
       expect(error).toEqual({ type: 'error', value: { code: 'internal_error', message: 'Something went wrong on our side.' } });
@@ -158,18 +162,59 @@ describe('the run service', () => {
   it('refuses a second run in the same conversation while one is in progress', async () => {
     const id = await newConversation();
     const service = serviceOn(store.db);
-    const first = await service.startRun(id, 'why is the sea salty?');
-    await expect(service.startRun(id, 'again?')).rejects.toMatchObject({ code: 'run_in_progress' });
+    const first = await service.startRun(id, OWNER, 'why is the sea salty?');
+    await expect(service.startRun(id, OWNER, 'again?')).rejects.toMatchObject({ code: 'run_in_progress' });
     await first.finished;
-    const second = await service.startRun(id, 'again?');
+    const second = await service.startRun(id, OWNER, 'again?');
     await second.finished;
     expect((await listMessages(store.db, id)).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
   });
 
   it('tells an unknown conversation (404) from one with nothing running (409) when asked to cancel', async () => {
     const service = serviceOn(store.db);
-    await expect(service.cancelRun(crypto.randomUUID())).rejects.toMatchObject({ code: 'not_found' });
-    await expect(service.cancelRun(await newConversation())).rejects.toMatchObject({ code: 'no_run' });
+    await expect(service.cancelRun(crypto.randomUUID(), OWNER)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(service.cancelRun(await newConversation(), OWNER)).rejects.toMatchObject({ code: 'no_run' });
+  });
+
+  it("answers a session that does not own the conversation as if it did not exist, and leaves the run alone", async () => {
+    const id = await newConversation();
+    const service = serviceOn(store.db);
+    const run = await service.startRun(id, OWNER, 'why is the sea salty?');
+    for (const attempt of [
+      service.startRun(id, 'stranger', 'mine now?'),
+      service.findRun(id, 'stranger'),
+      service.cancelRun(id, 'stranger'),
+    ]) {
+      await expect(attempt).rejects.toMatchObject({ code: 'not_found' });
+    }
+    expect(await service.findRun(id, OWNER)).toBe(run);
+    const events = await follow(run).closed;
+    expect(events.at(-1)?.type).toBe('done');
+    await run.finished;
+    // Nothing running: the owner hears "nothing runs", the stranger still "not found".
+    expect(await service.findRun(id, OWNER)).toBeNull();
+    await expect(service.findRun(id, 'stranger')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(service.startRun(id, 'stranger', 'now?')).rejects.toMatchObject({ code: 'not_found' });
+    expect((await listMessages(store.db, id)).map((m) => m.content)).not.toContain('now?');
+  });
+
+  it('refuses a run past the session’s quota with rate_limited and when to try again', async () => {
+    const service = serviceOn(store.db, demoModels(), { runs: 2, windowS: 60 });
+    const owner = `owner-${crypto.randomUUID()}`;
+    const [a, b, c] = [await newConversation(owner), await newConversation(owner), await newConversation(owner)];
+    await (await service.startRun(a, owner, 'one?')).finished;
+    await (await service.startRun(b, owner, 'two?')).finished;
+    const error = await service.startRun(c, owner, 'three?').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfterS: expect.any(Number) });
+    const { retryAfterS } = error as { retryAfterS: number };
+    expect(retryAfterS).toBeGreaterThanOrEqual(1);
+    expect(retryAfterS).toBeLessThanOrEqual(60);
+    expect(await listMessages(store.db, c)).toEqual([]);
+    // The refusal frees the conversation: it is not left reserved.
+    await expect(service.cancelRun(c, owner)).rejects.toMatchObject({ code: 'no_run' });
   });
 
   it('sends the earlier messages as chat_history and gives them to the model', async () => {
@@ -184,8 +229,8 @@ describe('the run service', () => {
         },
       }),
     );
-    await (await service.startRun(id, 'first?')).finished;
-    const run = await service.startRun(id, 'second?');
+    await (await service.startRun(id, OWNER, 'first?')).finished;
+    const run = await service.startRun(id, OWNER, 'second?');
     const events = await follow(run).closed;
     const history = events[0];
     expect(history?.type).toBe('chat_history');

@@ -1,16 +1,21 @@
 import { CreateConversationBodySchema } from '@/lib/contract';
 import { createConversation, listConversations } from '@/lib/conversations';
 import { handle, methodNotAllowed, readOptionalJsonBody } from '@/lib/http';
+import { requireSession } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
 
 export const POST = handle(async (request) => {
   await readOptionalJsonBody(request, CreateConversationBodySchema, 'invalid_body');
-  const conversation = await createConversation();
+  const session = await requireSession(request);
+  const conversation = await createConversation(session);
   return Response.json({ id: conversation.id }, { status: 201, headers: { Location: `/api/conversations/${conversation.id}` } });
 });
 
-export const GET = handle(async () => Response.json({ conversations: await listConversations() }));
+export const GET = handle(async (request) => {
+  const session = await requireSession(request);
+  return Response.json({ conversations: await listConversations(session) });
+});
 
 export const PUT = methodNotAllowed(['GET', 'POST']);
 export const PATCH = PUT;

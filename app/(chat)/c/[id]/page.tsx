@@ -2,23 +2,23 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { ChatShell } from '@/components/chat/ChatShell';
 import { ChatView } from '@/components/chat/ChatView';
-import { findConversation, hasRunInProgress } from '@/lib/conversations';
+import { findVisitorConversation } from '@/lib/conversations';
 
 export const dynamic = 'force-dynamic';
 
 type Props = { params: Promise<{ id: string }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const conversation = await findConversation((await params).id);
+  const conversation = await findVisitorConversation((await params).id);
   return { title: conversation?.title || 'Conversation' };
 }
 
 export default async function ConversationPage({ params }: Props) {
-  const conversation = await findConversation((await params).id);
+  const conversation = await findVisitorConversation((await params).id);
   if (!conversation) notFound();
   return (
     <ChatShell>
-      <ChatView conversationId={conversation.id} messages={conversation.messages} running={hasRunInProgress(conversation.id)} />
+      <ChatView conversationId={conversation.id} messages={conversation.messages} running={conversation.running} />
     </ChatShell>
   );
 }

@@ -1,18 +1,21 @@
 import { deleteConversation, getConversation, parseConversationId } from '@/lib/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
+import { requireSession } from '@/lib/session';
 
 type Context = { params: Promise<{ id: string }> };
 
 export const dynamic = 'force-dynamic';
 
-export const GET = handle(async (_request, { params }: Context) => {
+export const GET = handle(async (request, { params }: Context) => {
   const id = parseConversationId((await params).id);
-  return Response.json(await getConversation(id));
+  const session = await requireSession(request);
+  return Response.json(await getConversation(session, id));
 });
 
-export const DELETE = handle(async (_request, { params }: Context) => {
+export const DELETE = handle(async (request, { params }: Context) => {
   const id = parseConversationId((await params).id);
-  await deleteConversation(id);
+  const session = await requireSession(request);
+  await deleteConversation(session, id);
   return new Response(null, { status: 204 });
 });
 

@@ -1,14 +1,16 @@
 import { cancelRun } from '@/lib/agent/run-service';
 import { parseConversationId } from '@/lib/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
+import { requireSession } from '@/lib/session';
 
 type Context = { params: Promise<{ id: string }> };
 
 export const dynamic = 'force-dynamic';
 
-export const POST = handle(async (_request, { params }: Context) => {
+export const POST = handle(async (request, { params }: Context) => {
   const id = parseConversationId((await params).id);
-  const run = await cancelRun(id);
+  const session = await requireSession(request);
+  const run = await cancelRun(id, session.owner);
   return Response.json({ runId: run.id, status: 'cancelling' }, { status: 202 });
 });
 

@@ -4,6 +4,7 @@ import { parseConversationId } from '@/lib/conversations';
 import { getEnv } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
+import { requireSession } from '@/lib/session';
 import { sseResponse } from '@/lib/stream/sse';
 
 type Context = { params: Promise<{ id: string }> };
@@ -17,7 +18,8 @@ export const POST = handle(async (request, { params }: Context) => {
     throw new AppError('prompt_too_large', `The prompt is larger than ${env.MAX_PROMPT_BYTES} bytes.`);
   }
   const conversationId = parseConversationId((await params).id);
-  const run = await startRun(conversationId, prompt);
+  const session = await requireSession(request);
+  const run = await startRun(conversationId, session.owner, prompt);
   // The response is only the run's first reader: leaving it does not stop the run.
   return sseResponse(run.log, { pingIntervalMs: env.SSE_PING_INTERVAL_MS });
 });

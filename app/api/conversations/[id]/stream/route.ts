@@ -2,6 +2,7 @@ import { findRun } from '@/lib/agent/run-service';
 import { parseConversationId } from '@/lib/conversations';
 import { getEnv } from '@/lib/env';
 import { handle, methodNotAllowed } from '@/lib/http';
+import { requireSession } from '@/lib/session';
 import { parseLastEventId, sseResponse } from '@/lib/stream/sse';
 
 type Context = { params: Promise<{ id: string }> };
@@ -12,7 +13,8 @@ export const dynamic = 'force-dynamic';
 export const GET = handle(async (request, { params }: Context) => {
   const conversationId = parseConversationId((await params).id);
   const afterId = parseLastEventId(request.headers.get('last-event-id'));
-  const run = await findRun(conversationId);
+  const session = await requireSession(request);
+  const run = await findRun(conversationId, session.owner);
   if (!run) return new Response(null, { status: 204 });
   return sseResponse(run.log, { afterId, pingIntervalMs: getEnv().SSE_PING_INTERVAL_MS });
 });
