@@ -16,7 +16,6 @@
  * 3. The server's resident memory after its first start (a new data directory) plus one chat, and after a restart.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { readStreamEvents } from '@/lib/stream/read-sse';
@@ -36,13 +35,6 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
 const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-async function residentMb(pid: number | undefined): Promise<number> {
-  if (!pid) return NaN;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 async function directFirstToken(client: OpenAI, prompt: string): Promise<number> {
   const started = performance.now();
@@ -202,9 +194,9 @@ async function main() {
   const store = process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
   const app = await startApp(env);
   try {
-    const afterFirstStart = await residentMb(app.pid());
+    const afterFirstStart = await app.residentMb();
     await oneChat(app);
-    const afterFirstChat = await residentMb(app.pid());
+    const afterFirstChat = await app.residentMb();
 
     const { direct, viaApp } = await firstTokenRounds(app, client);
     const added = viaApp.map((v, i) => v - direct[i]!);
@@ -215,9 +207,9 @@ async function main() {
     const median = (pick: (run: (typeof runs)[number]) => number) => percentile(runs.map(pick), 50);
 
     await app.restart();
-    const afterRestart = await residentMb(app.pid());
+    const afterRestart = await app.residentMb();
     await oneChat(app);
-    const afterRestartChat = await residentMb(app.pid());
+    const afterRestartChat = await app.residentMb();
 
     console.log(`\nSluice run overhead (${store} store, mock upstream, ${ROUNDS} rounds, ${STREAMS} concurrent streams of ${TOKENS} tokens)\n`);
     console.log('| measure | value |');

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { type ApiClient, createClient, newConversation, runPrompt } from '../helpers/api-client';
@@ -12,11 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => app?.stop());
 
-async function residentMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-}
-
 describe('the embedded store', () => {
   // Creating a data directory in the server process leaves ~800 MB resident for good, and PGlite's default
   // buffers add ~135 MB; the budget is 300 MB (bench/run-overhead.ts measures it), with room here for noise.
@@ -24,6 +18,6 @@ describe('the embedded store', () => {
     const id = await newConversation(api);
     const { events } = await runPrompt(api, id, 'what is a heron?');
     expect(events.at(-1)?.event.type).toBe('done');
-    expect(await residentMb(app.pid()!)).toBeLessThan(400);
+    expect(await app.residentMb()).toBeLessThan(400);
   });
 });

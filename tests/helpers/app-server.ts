@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,8 +10,10 @@ const ROOT = path.resolve(__dirname, '../..');
 export type AppServer = {
   url: string;
   dataDir: string;
-  /** The server process, for measurements (resident memory). */
+  /** The server process. */
   pid: () => number | undefined;
+  /** The server's resident memory now, in MB (Linux). */
+  residentMb: () => Promise<number>;
   logs: () => string;
   restart: () => Promise<void>;
   /** Kills the server with SIGKILL, as a crash or an out-of-memory kill would; `restart` brings it back. */
@@ -87,6 +89,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
     url,
     dataDir,
     pid: () => child?.pid,
+    residentMb: async () => {
+      if (!child?.pid) return NaN;
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+    },
     logs: () => output,
     crash: async () => {
       const current = child;
