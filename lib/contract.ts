@@ -122,6 +122,42 @@ export const ConversationSchema = z.object({
 export type Conversation = z.infer<typeof ConversationSchema>;
 export const CreatedConversationSchema = z.object({ id: z.string() });
 
+/** The trace of runs, for the inspector: `GET /api/conversations/{id}/runs`. */
+export const RunStatusSchema = z.enum(['running', 'complete', 'error', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const TokenUsageSchema = z.object({ input: z.number().int(), output: z.number().int(), estimated: z.boolean() });
+
+export const TraceStepSchema = z.object({
+  name: ReportedStepSchema,
+  status: StepStatusSchema,
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  /** Model-answering steps: from the step's start to the first token. */
+  firstTokenMs: z.number().optional(),
+  /** Model-answering steps: the tokens the server reported, or an estimate (`estimated: true`). */
+  tokens: TokenUsageSchema.optional(),
+  /** The request body sent upstream (messages and parameters; never headers or keys), else what the step began from. */
+  input: z.unknown(),
+  output: z.unknown(),
+  /** The machine after the step (state value and context): what a fork starts from. */
+  state: z.object({ value: z.unknown(), context: z.unknown() }).nullable(),
+});
+export type TraceStep = z.infer<typeof TraceStepSchema>;
+
+export const RunTraceSchema = z.object({
+  id: z.string(),
+  prompt: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  status: RunStatusSchema,
+  mode: ResponseStepSchema.nullable(),
+  error: ErrorInfoSchema.nullable(),
+  steps: z.array(TraceStepSchema),
+});
+export type RunTrace = z.infer<typeof RunTraceSchema>;
+export const RunListSchema = z.object({ runs: z.array(RunTraceSchema) });
+
 export const HealthSchema = z.object({
   status: z.literal('ok'),
   provider: z.enum(['demo', 'openai']),

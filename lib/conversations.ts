@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { cache } from 'react';
 import { z } from 'zod';
 import { findActiveRun } from '@/lib/agent/run-service';
-import type { Conversation, ConversationSummary } from '@/lib/contract';
+import type { Conversation, ConversationSummary, RunTrace } from '@/lib/contract';
 import { getStore } from '@/lib/db/client';
 import {
   createConversation as insertConversation,
@@ -11,6 +11,7 @@ import {
   findConversation as findConversationRow,
   listConversations as selectConversations,
   listMessages,
+  listRunTraces,
 } from '@/lib/db/queries';
 import { AppError } from '@/lib/errors';
 import { readSession, type Session } from '@/lib/session';
@@ -40,6 +41,13 @@ export async function getConversation(session: Session, id: string): Promise<Con
   const row = await findConversationRow(db, id, session.owner);
   if (!row) throw new AppError('not_found');
   return { id: row.id, title: row.title, messages: await listMessages(db, id) };
+}
+
+/** The conversation's runs, each with its trace of steps, newest first; 404 as for `getConversation`. */
+export async function getRunTraces(session: Session, id: string): Promise<RunTrace[]> {
+  const { db } = await getStore();
+  if (!(await findConversationRow(db, id, session.owner))) throw new AppError('not_found');
+  return listRunTraces(db, id);
 }
 
 /** For pages: the visitor's conversations; none before the browser has a session. */

@@ -5,7 +5,13 @@ import { isModelResponseStep } from '@/lib/contract';
 import type { Models } from '@/lib/llm';
 import { streamPacedText } from '@/lib/llm/paced-text';
 import { FIXED_RESPONSES } from '@/lib/llm/prompts';
-import type { SafetyVerdict } from '@/lib/llm/types';
+import type { CallObserver, SafetyVerdict } from '@/lib/llm/types';
+
+/** A step's model call reports to the machine, which passes it on to the trace. */
+const reportTo =
+  ({ step, parent }: AnalysisInput | RespondInput): CallObserver =>
+  (call) =>
+    parent.send({ type: 'model.call', step, call });
 
 /**
  * The machine's real implementations. Each takes the actor's own `signal`, so leaving a state (a cancel, a
@@ -14,14 +20,14 @@ import type { SafetyVerdict } from '@/lib/llm/types';
 export function createAgentActors(models: Models) {
   return {
     checkSafety: fromPromise<SafetyVerdict, AnalysisInput>(({ input, signal }) =>
-      models.safety.check(input.prompt, signal),
+      models.safety.check(input.prompt, signal, reportTo(input)),
     ),
     decideMode: fromPromise<unknown, AnalysisInput>(({ input, signal }) =>
-      models.chat.decideMode(input.history, signal),
+      models.chat.decideMode(input.history, signal, reportTo(input)),
     ),
     respond: fromPromise<string, RespondInput>(async ({ input, signal }) => {
       const deltas = isModelResponseStep(input.step)
-        ? models.chat.streamResponse(input.step, input.history, signal)
+        ? models.chat.streamResponse(input.step, input.history, signal, reportTo(input))
         : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal);
       let text = '';
       for await (const delta of deltas) {

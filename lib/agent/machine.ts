@@ -6,7 +6,7 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { ModeSchema, type ErrorInfo, type Mode, type ReportedStep, type ResponseStep, type StepStatus } from '@/lib/contract';
 import { toAppError } from '@/lib/errors';
-import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
+import type { ChatTurn, ModelCallEvent, SafetyVerdict } from '@/lib/llm/types';
 
 export type TurnOutcome =
   | { status: 'complete' }
@@ -29,6 +29,7 @@ export type AgentContext = {
 export type AgentEvent =
   | { type: 'user.prompt'; prompt: string }
   | { type: 'response.delta'; delta: string }
+  | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent }
   | { type: 'cancel' };
 
 /** What a step produced: the safety verdict, the chosen mode, or the response text (partial when cut short). */
@@ -38,18 +39,27 @@ export type AgentEmitted =
   | { type: 'step'; name: ReportedStep; status: StepStatus; output?: StepOutput }
   | { type: 'mode'; step: ResponseStep }
   | { type: 'delta'; delta: string }
+  /** What a step's model call sent upstream, when its first token came, the tokens it used: for the trace. */
+  | { type: 'call'; step: ReportedStep; call: ModelCallEvent }
   | { type: 'turn.ended'; outcome: TurnOutcome };
 
 export type AgentInput = { history?: ChatTurn[] };
 
-export type AnalysisInput = { prompt: string; history: ChatTurn[]; signal?: AbortSignal };
+type AnalysisStep = 'check_safety' | 'decide_mode';
+
+/** Where an actor reports to: its deltas, and what its model call did. */
+type ActorParent = {
+  send: (event: { type: 'response.delta'; delta: string } | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent }) => void;
+};
+
+export type AnalysisInput = { step: AnalysisStep; prompt: string; history: ChatTurn[]; parent: ActorParent };
 
 /** What a response actor receives: it sends each delta to `parent` and resolves with the full text. */
 export type RespondInput = {
   step: ResponseStep;
   prompt: string;
   history: ChatTurn[];
-  parent: { send: (event: { type: 'response.delta'; delta: string }) => void };
+  parent: ActorParent;
 };
 
 /** Placeholders: the run service provides the real actors, tests provide fakes. */
@@ -139,6 +149,9 @@ export const agentMachine = setup({
       enqueue.assign({ responseStep: params.step, response: '' });
       enqueue.emit({ type: 'mode', step: params.step });
     }),
+    reportCall: enqueueActions(({ enqueue, event }) => {
+      if (event.type === 'model.call') enqueue.emit({ type: 'call', step: event.step, call: event.call });
+    }),
     appendDelta: enqueueActions(({ enqueue, context, event }) => {
       if (event.type !== 'response.delta' || event.delta === '') return;
       enqueue.assign({ response: context.response + event.delta });
@@ -213,7 +226,6 @@ export const agentMachine = setup({
   },
 });
 
-type AnalysisStep = 'check_safety' | 'decide_mode';
 
 /** The two analysis steps are regions of one parallel state: each runs its actor, then rests in `done`. */
 function analysisRegion(step: AnalysisStep, src: 'checkSafety' | 'decideMode') {
@@ -222,9 +234,15 @@ function analysisRegion(step: AnalysisStep, src: 'checkSafety' | 'decideMode') {
     states: {
       running: {
         entry: { type: 'startStep', params: { name: step } },
+        on: { 'model.call': { actions: 'reportCall' } },
         invoke: {
           src,
-          input: ({ context }: { context: AgentContext }) => ({ prompt: context.prompt, history: context.history }),
+          input: ({ context, self }: { context: AgentContext; self: ActorParent }) => ({
+            step,
+            prompt: context.prompt,
+            history: context.history,
+            parent: self,
+          }),
           onDone: {
             target: 'done',
             actions: {
@@ -272,6 +290,7 @@ function respondState(step: ResponseStep) {
     },
     on: {
       'response.delta': { actions: 'appendDelta' },
+      'model.call': { actions: 'reportCall' },
       cancel: {
         target: 'prompt',
         actions: { type: 'endTurn', params: { outcome: { status: 'interrupted' } } },

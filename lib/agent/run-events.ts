@@ -5,7 +5,10 @@
 import type { AgentEmitted, TurnOutcome } from '@/lib/agent/machine';
 import type { ChatItem, ChatItemStatus, ResponseStep, StreamEvent } from '@/lib/contract';
 
-/** The stream event for a machine emission; the end of a turn has none until the answer is stored. */
+/**
+ * The stream event for a machine emission. The end of a turn has none until the answer is stored; a model call's
+ * report goes to the trace only.
+ */
 export function toStreamEvent(emitted: AgentEmitted): StreamEvent | null {
   switch (emitted.type) {
     case 'step':
@@ -14,6 +17,7 @@ export function toStreamEvent(emitted: AgentEmitted): StreamEvent | null {
       return { type: 'mode', value: emitted.step };
     case 'delta':
       return { type: 'delta', value: emitted.delta };
+    case 'call':
     case 'turn.ended':
       return null;
   }

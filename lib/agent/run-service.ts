@@ -189,6 +189,7 @@ export function createRunService({ db, models, registry, quota }: RunServiceDeps
       startCheckpoints(emitted.step);
     });
     actor.on('delta', (emitted) => send(toStreamEvent(emitted)!));
+    actor.on('call', (emitted) => trace.stepCall(emitted.step, emitted.call));
     actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
     actor.subscribe({ error: fail });
 

@@ -2,6 +2,7 @@ import 'server-only';
 import type { ReportedStep, StepStatus } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
 import { writeRunSteps, type RunStepRow } from '@/lib/db/queries';
+import type { ModelCallEvent } from '@/lib/llm/types';
 
 /**
  * How long recorded steps wait before they are written. A run's first steps happen while its model requests
@@ -12,6 +13,8 @@ export const TRACE_WRITE_DELAY_MS = 50;
 export type TraceWriter = {
   stepStarted(name: ReportedStep, input: unknown): void;
   stepEnded(name: ReportedStep, status: Exclude<StepStatus, 'started'>, output: unknown, snapshot: unknown): void;
+  /** What a step's model call did: the request it sent replaces the step's input; its first token; its tokens. */
+  stepCall(name: ReportedStep, call: ModelCallEvent): void;
   /** What a step has produced so far (the answer while it streams), so a crash loses little of it. */
   stepProgress(name: ReportedStep, output: unknown): void;
   /** Writes whatever is recorded now; settles when all of it is stored, or rejects with the write that failed. */
@@ -74,6 +77,14 @@ export function createTraceWriter(db: Db, runId: string, delayMs = TRACE_WRITE_D
       const row = rows.get(name);
       if (!row) return;
       Object.assign(row, { status, output, snapshot, endedAt: new Date() });
+      store.touch(row);
+    },
+    stepCall(name, call) {
+      const row = rows.get(name);
+      if (!row) return;
+      if (call.type === 'request') row.input = call.request;
+      else if (call.type === 'first_token') row.firstTokenAt ??= new Date();
+      else row.usage = call.usage;
       store.touch(row);
     },
     stepProgress(name, output) {

@@ -80,9 +80,14 @@ export const runSteps = pgTable(
     seq: integer('seq').notNull(),
     name: text('name').notNull(),
     status: text('status', { enum: ['started', 'completed', 'failed', 'interrupted'] }).notNull(),
+    /** What the step sent upstream (the request body), or what it started from when it calls no model. */
     input: jsonb('input'),
     output: jsonb('output'),
     snapshot: jsonb('snapshot'),
+    /** When a model-answering step's first token arrived. */
+    firstTokenAt: timestamp('first_token_at', { withTimezone: true, mode: 'date' }),
+    /** `{input, output, estimated}` tokens of the step's model call. */
+    usage: jsonb('usage'),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
   },

@@ -1,7 +1,8 @@
 import 'server-only';
 import type { Mode, ModelResponseStep } from '@/lib/contract';
 import { streamPacedText } from '@/lib/llm/paced-text';
-import type { ChatModel, ChatTurn } from '@/lib/llm/types';
+import { estimatedUsage, RESPONSE_PROMPTS, ROUTER_PROMPT, toMessages } from '@/lib/llm/prompts';
+import { ignoreCall, type ChatModel, type ChatTurn } from '@/lib/llm/types';
 
 export const DEMO_MODEL_NAME = 'sluice-demo';
 
@@ -68,17 +69,36 @@ export function demoAnswer(step: ModelResponseStep, prompt: string): string {
   }
 }
 
-/** Offline, deterministic, and honest about what it is. */
+/**
+ * Offline, deterministic, and honest about what it is. Its trace shows the request a real model would be sent,
+ * with estimated token counts.
+ */
 export function createDemoModel(tokenDelayMs: number): ChatModel {
   return {
     provider: 'demo',
     chatModel: DEMO_MODEL_NAME,
     routerModel: DEMO_MODEL_NAME,
-    async decideMode(history) {
-      return classifyPrompt(lastUserPrompt(history));
+    async decideMode(history, _signal, observe = ignoreCall) {
+      const messages = toMessages(ROUTER_PROMPT, history);
+      observe({ type: 'request', request: { model: DEMO_MODEL_NAME, messages } });
+      const mode = classifyPrompt(lastUserPrompt(history));
+      observe({ type: 'first_token' });
+      observe({ type: 'usage', usage: estimatedUsage(messages, JSON.stringify({ mode })) });
+      return mode;
     },
-    streamResponse(step, history, signal) {
-      return streamPacedText(demoAnswer(step, lastUserPrompt(history)), tokenDelayMs, signal);
+    async *streamResponse(step, history, signal, observe = ignoreCall) {
+      const messages = toMessages(RESPONSE_PROMPTS[step], history);
+      observe({ type: 'request', request: { model: DEMO_MODEL_NAME, messages, stream: true } });
+      let text = '';
+      try {
+        for await (const delta of streamPacedText(demoAnswer(step, lastUserPrompt(history)), tokenDelayMs, signal)) {
+          if (text === '') observe({ type: 'first_token' });
+          text += delta;
+          yield delta;
+        }
+      } finally {
+        if (text !== '') observe({ type: 'usage', usage: estimatedUsage(messages, text) });
+      }
     },
   };
 }

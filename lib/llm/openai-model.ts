@@ -1,8 +1,8 @@
 import 'server-only';
 import OpenAI from 'openai';
 import { AppError } from '@/lib/errors';
-import { JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT } from '@/lib/llm/prompts';
-import type { ChatModel, ChatTurn } from '@/lib/llm/types';
+import { estimatedUsage, JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT, toMessages } from '@/lib/llm/prompts';
+import { ignoreCall, type ChatModel, type TokenUsage } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
 
 export type OpenAIModelOptions = {
@@ -13,10 +13,9 @@ export type OpenAIModelOptions = {
   idleTimeoutMs: number;
 };
 
-const toMessages = (system: string, history: ChatTurn[]): OpenAI.ChatCompletionMessageParam[] => [
-  { role: 'system', content: system },
-  ...history.map((turn) => ({ role: turn.role, content: turn.content })),
-];
+/** The server's count, when it gave one. */
+const reportedUsage = (usage: OpenAI.CompletionUsage | null | undefined): TokenUsage | null =>
+  usage ? { input: usage.prompt_tokens, output: usage.completion_tokens, estimated: false } : null;
 
 /** An AbortSignal that fires when the caller aborts or when `idleMs` pass without `touch()`. */
 function idleAbort(signal: AbortSignal, idleMs: number) {
@@ -52,22 +51,23 @@ export function createOpenAIModel({ client, chatModel, routerModel, idleTimeoutM
     chatModel,
     routerModel,
 
-    async decideMode(history, signal) {
+    async decideMode(history, signal, observe = ignoreCall) {
       const watch = idleAbort(signal, idleTimeoutMs);
       try {
-        const completion = await client.chat.completions.create(
-          {
-            model: routerModel,
-            messages: toMessages(ROUTER_PROMPT, history),
-            temperature: 0,
-            response_format: {
-              type: 'json_schema',
-              json_schema: { name: 'mode', strict: true, schema: JSON_SCHEMA_FOR_MODE },
-            },
+        const request = {
+          model: routerModel,
+          messages: toMessages(ROUTER_PROMPT, history),
+          temperature: 0,
+          response_format: {
+            type: 'json_schema' as const,
+            json_schema: { name: 'mode', strict: true, schema: JSON_SCHEMA_FOR_MODE },
           },
-          { signal: watch.signal },
-        );
+        };
+        observe({ type: 'request', request });
+        const completion = await client.chat.completions.create(request, { signal: watch.signal });
+        observe({ type: 'first_token' });
         const content = completion.choices?.[0]?.message?.content ?? '';
+        observe({ type: 'usage', usage: reportedUsage(completion.usage) ?? estimatedUsage(request.messages, content) });
         try {
           return JSON.parse(content) as unknown;
         } catch {
@@ -80,20 +80,31 @@ export function createOpenAIModel({ client, chatModel, routerModel, idleTimeoutM
       }
     },
 
-    async *streamResponse(step, history, signal) {
+    async *streamResponse(step, history, signal, observe = ignoreCall) {
       const watch = idleAbort(signal, idleTimeoutMs);
+      const request = {
+        model: chatModel,
+        messages: toMessages(RESPONSE_PROMPTS[step], history),
+        stream: true as const,
+        // The last chunk then carries the token counts (servers that do not know the option ignore it).
+        stream_options: { include_usage: true },
+      };
+      let text = '';
+      let usage: TokenUsage | null = null;
       try {
-        const stream = await client.chat.completions.create(
-          { model: chatModel, messages: toMessages(RESPONSE_PROMPTS[step], history), stream: true },
-          { signal: watch.signal },
-        );
+        observe({ type: 'request', request });
+        const stream = await client.chat.completions.create(request, { signal: watch.signal });
         for await (const chunk of stream) {
           watch.touch();
           if (!Array.isArray(chunk.choices)) {
             throw new AppError('upstream_malformed', 'The model provider sent a chunk without choices.');
           }
+          usage = reportedUsage(chunk.usage) ?? usage;
           const delta = chunk.choices[0]?.delta?.content;
-          if (delta) yield delta;
+          if (!delta) continue;
+          if (text === '') observe({ type: 'first_token' });
+          text += delta;
+          yield delta;
         }
         // An aborted stream ends its loop quietly: a timeout must still surface as an error.
         if (watch.timedOut) throw new AppError('upstream_timeout');
@@ -102,6 +113,8 @@ export function createOpenAIModel({ client, chatModel, routerModel, idleTimeoutM
         throw toUpstreamError(error, signal, watch.timedOut);
       } finally {
         watch.dispose();
+        // Cut short or complete, the step used tokens: counted when the server said, estimated when it did not.
+        if (text !== '' || usage) observe({ type: 'usage', usage: usage ?? estimatedUsage(request.messages, text) });
       }
     },
   };

@@ -1,4 +1,5 @@
 import { MODES, type FixedTextStep, type ModelResponseStep } from '@/lib/contract';
+import type { ChatTurn } from '@/lib/llm/types';
 
 /** The router's instructions; its answer is constrained to one of the four modes by a JSON schema. */
 export const ROUTER_PROMPT = `You route a user's latest message in a chat to the one assistant mode that should answer it.
@@ -32,3 +33,21 @@ export const JSON_SCHEMA_FOR_MODE = {
   required: ['mode'],
   additionalProperties: false,
 } as const;
+
+/** The messages a model is sent: its instructions, then the conversation. */
+export const toMessages = (system: string, history: ChatTurn[]) => [
+  { role: 'system' as const, content: system },
+  ...history.map((turn) => ({ role: turn.role, content: turn.content })),
+];
+
+/** A rough token count for servers that report none: about four characters a token. */
+export function estimateTokens(texts: string[]): number {
+  return Math.ceil(texts.reduce((sum, text) => sum + text.length, 0) / 4);
+}
+
+/** Usage estimated from what went in and what came out. */
+export const estimatedUsage = (messages: { content: string }[], output: string) => ({
+  input: estimateTokens(messages.map((m) => m.content)),
+  output: estimateTokens([output]),
+  estimated: true,
+});

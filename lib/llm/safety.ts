@@ -2,7 +2,7 @@ import 'server-only';
 import type OpenAI from 'openai';
 import type { Env } from '@/lib/env';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
-import type { SafetyCheck, SafetyVerdict } from '@/lib/llm/types';
+import { ignoreCall, type SafetyCheck, type SafetyVerdict } from '@/lib/llm/types';
 
 /**
  * The local safety rules, used when the model server is not OpenAI's own (or SAFETY_CHECK=rules).
@@ -49,11 +49,13 @@ export function createSafetyCheck(env: Env, client: OpenAI | null): SafetyCheck 
   if (kind === 'rules' || !client) return { kind: 'rules', check: async (prompt) => checkWithRules(prompt) };
   return {
     kind: 'moderation',
-    async check(prompt, signal) {
+    async check(prompt, signal, observe = ignoreCall) {
       const demo = checkWithRules(prompt, DEMO_RULES);
       if (!demo.safe) return demo;
       try {
-        const result = await client.moderations.create({ model: 'omni-moderation-latest', input: prompt }, { signal });
+        const request = { model: 'omni-moderation-latest', input: prompt };
+        observe({ type: 'request', request });
+        const result = await client.moderations.create(request, { signal });
         const flagged = result.results.some((r) => r.flagged);
         return flagged ? { safe: false, reason: 'flagged by the moderation endpoint' } : { safe: true };
       } catch (error) {

@@ -5,18 +5,34 @@ export type ChatTurn = { role: 'user' | 'assistant'; content: string };
 
 export type SafetyVerdict = { safe: boolean; reason?: string };
 
+/** Tokens a model call took in and gave out; `estimated` when the server reported none (about 4 characters each). */
+export type TokenUsage = { input: number; output: number; estimated: boolean };
+
+/**
+ * What a model call tells the run's trace as it goes: the request exactly as sent upstream (body only: never
+ * headers or keys), the moment the first token arrived, and the tokens used.
+ */
+export type ModelCallEvent =
+  | { type: 'request'; request: Record<string, unknown> }
+  | { type: 'first_token' }
+  | { type: 'usage'; usage: TokenUsage };
+
+export type CallObserver = (event: ModelCallEvent) => void;
+
+export const ignoreCall: CallObserver = () => {};
+
 /** A source of answers: the openai SDK against a real server, or the built-in demo model. */
 export interface ChatModel {
   readonly provider: 'demo' | 'openai';
   readonly chatModel: string;
   readonly routerModel: string;
   /** The router's raw answer; the machine turns anything unparseable into `prompt_for_more`. */
-  decideMode(history: ChatTurn[], signal: AbortSignal): Promise<unknown>;
+  decideMode(history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): Promise<unknown>;
   /** Text deltas as the model produces them; ends quietly when `signal` aborts. */
-  streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal): AsyncIterable<string>;
+  streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): AsyncIterable<string>;
 }
 
 export interface SafetyCheck {
   readonly kind: 'moderation' | 'rules' | 'off';
-  check(prompt: string, signal: AbortSignal): Promise<SafetyVerdict>;
+  check(prompt: string, signal: AbortSignal, observe?: CallObserver): Promise<SafetyVerdict>;
 }

@@ -17,6 +17,8 @@
  *   [stall:N]           stream N content chunks, then nothing until the client leaves
  *   [slowrouter:N]      the router waits N ms before it answers (it gives up early if the client leaves)
  *   [slow:N]            N ms between content chunks (default 5)
+ *   [nousage]           report no token usage (otherwise: a usage chunk when the request asks for it with
+ *                       stream_options.include_usage, and `usage` on the router's answer; a token is a word)
  *   [flag]              the moderation endpoint flags the input
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -81,6 +83,14 @@ function tokens(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? [];
 }
 
+/** The mock's token counts: words in, words out. */
+export function mockUsage(body: Record<string, unknown>, output: string) {
+  const messages = (body.messages as Message[] | undefined) ?? [];
+  const promptTokens = messages.reduce((sum, m) => sum + tokens(m.content).length, 0);
+  const completionTokens = tokens(output).length;
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
 function chunkJson(id: string, model: string, delta: Record<string, unknown>, finish: string | null) {
   return JSON.stringify({
     id,
@@ -134,7 +144,8 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   await write(res, `data: ${chunkJson(id, model, { role: 'assistant', content: '' }, null)}\n\n`, 1);
   if (stall === '') return untilClientLeaves();
   const stallAfter = stall === undefined ? -1 : Number(stall);
-  const parts = tokens(mockReply(body));
+  const reply = mockReply(body);
+  const parts = tokens(reply);
   const failAfterTwo = directive(prompt, 'fail');
   for (const [index, token] of parts.entries()) {
     if (res.destroyed) return;
@@ -160,7 +171,12 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
     await write(res, `data: ${chunkJson(id, model, { content: token }, null)}\n\n`, 0);
     await sleep(gapMs);
   }
-  await write(res, `data: ${chunkJson(id, model, {}, 'stop')}\n\ndata: [DONE]\n\n`, 1);
+  const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const usage =
+    wantsUsage && directive(prompt, 'nousage') === undefined
+      ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: mockUsage(body, reply) })}\n\n`
+      : '';
+  await write(res, `data: ${chunkJson(id, model, {}, 'stop')}\n\n${usage}data: [DONE]\n\n`, 1);
   res.end();
   record.finished = true;
 }
@@ -231,15 +247,15 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
         if (res.destroyed || record.closedByClient) return;
       }
       res.writeHead(200, { 'Content-Type': 'application/json' });
+      const content = mockRouterMode(prompt);
       res.end(
         JSON.stringify({
           id: 'chatcmpl-router',
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
           model: String(body.model ?? 'mock'),
-          choices: [
-            { index: 0, message: { role: 'assistant', content: mockRouterMode(prompt) }, finish_reason: 'stop' },
-          ],
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          ...(directive(prompt, 'nousage') === undefined ? { usage: mockUsage(body, content) } : {}),
         }),
       );
       record.finished = true;

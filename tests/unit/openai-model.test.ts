@@ -1,11 +1,11 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatTurn } from '@/lib/llm/types';
+import type { ChatTurn, ModelCallEvent } from '@/lib/llm/types';
 import { AppError } from '@/lib/errors';
 import { createOpenAIModel } from '@/lib/llm/openai-model';
 import { createSafetyCheck } from '@/lib/llm/safety';
 import type { Env } from '@/lib/env';
-import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
+import { mockUsage, startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 
 let mock: MockUpstream;
 let client: OpenAI;
@@ -55,6 +55,43 @@ describe('the openai provider through the real SDK', () => {
     const request = mock.requests.filter((r) => r.kind === 'router').at(-1);
     expect(request?.body.model).toBe('mock-router');
     expect(request?.body.response_format).toMatchObject({ type: 'json_schema' });
+  });
+
+  it('reports the request exactly as sent, the first token, and the tokens the server counted', async () => {
+    const calls: ModelCallEvent[] = [];
+    const { deltas } = await collect(
+      model().streamResponse('answer_question', ask('[reply:one two three]'), new AbortController().signal, (call) => calls.push(call)),
+    );
+    expect(deltas).toHaveLength(3);
+    const sent = mock.chatRequests().at(-1)!.body;
+    expect(calls.map((c) => c.type)).toEqual(['request', 'first_token', 'usage']);
+    expect(calls[0]).toEqual({ type: 'request', request: sent });
+    expect(sent.stream_options).toEqual({ include_usage: true });
+    const { prompt_tokens, completion_tokens } = mockUsage(sent, 'one two three');
+    expect(calls[2]).toEqual({ type: 'usage', usage: { input: prompt_tokens, output: completion_tokens, estimated: false } });
+
+    const routed: ModelCallEvent[] = [];
+    await model().decideMode(ask('write a poem please'), new AbortController().signal, (call) => routed.push(call));
+    const routerBody = mock.requests.filter((r) => r.kind === 'router').at(-1)!.body;
+    expect(routed.map((c) => c.type)).toEqual(['request', 'first_token', 'usage']);
+    expect(routed[0]).toEqual({ type: 'request', request: routerBody });
+    expect(routed[2]).toMatchObject({ type: 'usage', usage: { estimated: false } });
+  });
+
+  it('estimates the tokens when the server reports none, and counts an answer cut short', async () => {
+    const calls: ModelCallEvent[] = [];
+    await collect(model().streamResponse('answer_question', ask('[nousage][reply:abcd efgh]'), new AbortController().signal, (c) => calls.push(c)));
+    const usage = calls.find((c) => c.type === 'usage');
+    // 'abcd efgh' is 9 characters: about 3 tokens at four characters each
+    expect(usage).toMatchObject({ type: 'usage', usage: { output: 3, estimated: true } });
+    expect(usage?.type === 'usage' && usage.usage.input).toBeGreaterThan(0);
+
+    const controller = new AbortController();
+    const cut: ModelCallEvent[] = [];
+    for await (const delta of model().streamResponse('answer_question', ask('[slow:30][reply:a b c d e f g h]'), controller.signal, (c) => cut.push(c))) {
+      if (delta.startsWith('b')) controller.abort();
+    }
+    expect(cut.at(-1)).toMatchObject({ type: 'usage', usage: { estimated: true } });
   });
 
   it('gives up with upstream_error after the bounded retries on HTTP 500', async () => {

@@ -7,6 +7,7 @@ import { openStore, type Db, type Store } from '@/lib/db/client';
 import { createConversation, listMessages, listRuns, listRunSteps } from '@/lib/db/queries';
 import type { Models } from '@/lib/llm';
 import { createDemoModel } from '@/lib/llm/demo-model';
+import { RESPONSE_PROMPTS, ROUTER_PROMPT } from '@/lib/llm/prompts';
 import { checkWithRules } from '@/lib/llm/safety';
 import type { LoggedEvent } from '@/lib/stream/event-log';
 import { holdStatements } from '../helpers/held-store';
@@ -81,7 +82,20 @@ describe('the run service', () => {
     const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
     expect(byName.check_safety?.output).toEqual({ safe: true });
     expect(byName.decide_mode?.output).toEqual({ mode: 'generate_poem' });
-    expect(byName.generate_poem?.input).toEqual({ prompt: 'write a poem about herons' });
+    // A step that calls no model keeps what it began from; a model-answering one, the request it sent.
+    expect(byName.check_safety?.input).toEqual({ prompt: 'write a poem about herons' });
+    expect(byName.generate_poem?.input).toMatchObject({
+      model: 'sluice-demo',
+      messages: [{ role: 'system', content: RESPONSE_PROMPTS.generate_poem }, { role: 'user', content: 'write a poem about herons' }],
+    });
+    expect(byName.decide_mode?.input).toMatchObject({ messages: [{ role: 'system', content: ROUTER_PROMPT }, { role: 'user' }] });
+    for (const name of ['decide_mode', 'generate_poem']) {
+      const step = byName[name]!;
+      expect(step.usage).toMatchObject({ estimated: true, input: expect.any(Number), output: expect.any(Number) });
+      expect(step.firstTokenAt!.getTime()).toBeGreaterThanOrEqual(step.startedAt.getTime());
+      expect(step.firstTokenAt!.getTime()).toBeLessThanOrEqual(step.endedAt!.getTime());
+    }
+    expect(byName.check_safety?.usage).toBeNull();
     expect(byName.generate_poem?.output).toEqual({ content: items[1]?.content });
     // the state after the response step is the resting state, holding the whole exchange
     expect(byName.generate_poem?.snapshot).toMatchObject({ value: 'prompt', context: { responseStep: 'generate_poem' } });
