@@ -72,6 +72,18 @@ export const findVisitorConversation = cache(async (id: string): Promise<(Conver
   }
 });
 
+/** For pages: the runs of the visitor's conversation, null when it is not theirs. */
+export async function findVisitorRunTraces(id: string): Promise<RunTrace[] | null> {
+  const session = await readSession();
+  if (!session) return null;
+  try {
+    return await getRunTraces(session, parseConversationId(id));
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_found') return null;
+    throw error;
+  }
+}
+
 /** Deleting stops whatever is running in the conversation first. */
 export async function deleteConversation(session: Session, id: string): Promise<void> {
   const { db } = await getStore();

@@ -1,6 +1,18 @@
+import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { DemoNotice } from '@/components/chat/DemoNotice';
 import { Sidebar } from '@/components/sidebar/Sidebar';
+
+function InspectorLink() {
+  return (
+    <Link
+      href="/inspect"
+      className="mx-3 mb-3 rounded-lg px-3 py-1.5 text-sm text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-accent"
+    >
+      Machine inspector
+    </Link>
+  );
+}
 
 /**
  * The page frame: sidebar, demo notice and the page itself. Rendered by each page rather than a layout, so every
@@ -12,6 +24,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
       <aside className="sticky top-0 hidden h-dvh w-64 shrink-0 flex-col border-r border-border bg-card md:flex">
         <div className="px-6 pt-5 pb-1 text-lg font-semibold tracking-tight">Sluice</div>
         <Sidebar />
+        <InspectorLink />
       </aside>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="sticky top-0 z-10 border-b border-border bg-background/95 backdrop-blur md:hidden">
@@ -23,6 +36,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
             </summary>
             <div className="max-h-[70dvh] overflow-y-auto border-t border-border">
               <Sidebar />
+              <InspectorLink />
             </div>
           </details>
         </header>

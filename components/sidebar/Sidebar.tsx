@@ -13,6 +13,7 @@ export async function Sidebar() {
       >
         New chat
       </Link>
+
       {conversations.length === 0 ? (
         <p className="px-3 text-sm text-muted-foreground">No conversations yet.</p>
       ) : (

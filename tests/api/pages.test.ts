@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentMachine } from '@/lib/agent/machine';
+import { machineGraph } from '@/lib/agent/machine-graph';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { type ApiClient, createClient, newConversation, runPrompt } from '../helpers/api-client';
 
@@ -38,6 +40,18 @@ describe('server-rendered pages', () => {
     expect(page.body).toContain('Demo model.');
     expect(page.body).toContain('OPENAI_API_KEY');
     expect(page.body).toContain('OPENAI_BASE_URL');
+  });
+
+  it('draws the machine on /inspect from its definition: every state, every transition, on the server', async () => {
+    const page = await html('/inspect');
+    expect(page.status).toBe(200);
+    const graph = machineGraph(agentMachine);
+    for (const node of graph.nodes) expect(page.body).toContain(`data-state="${node.id}"`);
+    // Every transition is drawn (those between the same two states share one arrow).
+    for (const edge of graph.edges) expect(page.body).toContain(edge.guard ? `${edge.event} [${edge.guard}]` : edge.event);
+    expect(page.body).toContain('<svg');
+    // Nothing runs for a visitor without a conversation: the machine rests in prompt.
+    expect(page.body).toMatch(/data-state="agent\.prompt" data-active="true"/);
   });
 
   it('answers 404 for a conversation that does not exist', async () => {

@@ -113,6 +113,12 @@ describe('another session', () => {
     expect(mine.status).toBe(200);
     expect(await mine.text()).toContain('a title only the owner may read?');
 
+    const trace = await page(owner, `/c/${id}/trace`);
+    expect(trace.status).toBe(200);
+    expect(await trace.text()).toContain('data-step="decide_mode"');
+    expect((await page(stranger, `/c/${id}/trace`)).status).toBe(404);
+    expect((await stranger.fetch(`/api/conversations/${id}/runs`)).status).toBe(404);
+
     const theirs = await page(stranger, `/c/${id}`);
     expect(theirs.status).toBe(404);
     expect(await theirs.text()).not.toContain('a title only the owner may read?');
