@@ -35,6 +35,10 @@ export type StepName = z.infer<typeof StepNameSchema>;
 export const StepStatusSchema = z.enum(['started', 'completed', 'failed', 'interrupted']);
 export type StepStatus = z.infer<typeof StepStatusSchema>;
 
+/** Tokens a model call took in and gave out; `estimated` when the server reported none. */
+export const TokenUsageSchema = z.object({ input: z.number().int(), output: z.number().int(), estimated: z.boolean() });
+export type TokenUsage = z.infer<typeof TokenUsageSchema>;
+
 export const ChatItemStatusSchema = z.enum(['complete', 'interrupted', 'error']);
 export type ChatItemStatus = z.infer<typeof ChatItemStatusSchema>;
 
@@ -46,6 +50,10 @@ export const ChatItemSchema = z.object({
   mode: ResponseStepSchema.optional(),
   status: ChatItemStatusSchema,
   createdAt: z.string(),
+  /** The run that wrote it (absent for messages copied into a fork): what Edit and Regenerate fork from. */
+  runId: z.string().optional(),
+  /** An answer a model wrote: the tokens its response step used. */
+  tokens: TokenUsageSchema.optional(),
 });
 export type ChatItem = z.infer<typeof ChatItemSchema>;
 
@@ -102,14 +110,30 @@ export const PostMessageBodySchema = z.object({
 });
 export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
 
+/** Where to fork from: a step a run took. `prompt` (a replacement) only with step `prompt`: an edit. */
+export const FORK_STEPS = ['prompt', ...REPORTED_STEPS] as const;
+export const ForkBodySchema = z
+  .object({
+    runId: z.uuid({ error: 'runId must be the id of a run' }),
+    step: z.enum(FORK_STEPS, { error: `step must be one of ${FORK_STEPS.join(', ')}` }),
+    prompt: PostMessageBodySchema.shape.prompt.optional(),
+  })
+  .refine((body) => body.prompt === undefined || body.step === 'prompt', 'a replacement prompt needs step "prompt"');
+export type ForkBody = z.infer<typeof ForkBodySchema>;
+
 /** `POST /api/conversations` takes no fields yet: an empty body or a JSON object. */
 export const CreateConversationBodySchema = z.object({}, { error: 'the body must be a JSON object' });
+
+/** Where a fork came from: the conversation, the run and the step it was forked at. */
+export const ForkOriginSchema = z.object({ conversationId: z.string(), runId: z.string(), step: z.string() });
+export type ForkOrigin = z.infer<typeof ForkOriginSchema>;
 
 export const ConversationSummarySchema = z.object({
   id: z.string(),
   title: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  parent: ForkOriginSchema.optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 
@@ -118,6 +142,9 @@ export const ConversationSchema = z.object({
   id: z.string(),
   title: z.string(),
   messages: z.array(ChatItemSchema),
+  parent: ForkOriginSchema.optional(),
+  /** The conversations forked from this one, oldest first. */
+  forks: z.array(z.object({ id: z.string(), runId: z.string(), step: z.string() })),
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
 export const CreatedConversationSchema = z.object({ id: z.string() });
@@ -126,7 +153,6 @@ export const CreatedConversationSchema = z.object({ id: z.string() });
 export const RunStatusSchema = z.enum(['running', 'complete', 'error', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
-export const TokenUsageSchema = z.object({ input: z.number().int(), output: z.number().int(), estimated: z.boolean() });
 
 export const TraceStepSchema = z.object({
   name: ReportedStepSchema,

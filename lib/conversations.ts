@@ -10,6 +10,8 @@ import {
   deleteConversation as removeConversationRow,
   findConversation as findConversationRow,
   listConversations as selectConversations,
+  forkOriginOf,
+  listForks,
   listMessages,
   listRunTraces,
 } from '@/lib/db/queries';
@@ -40,7 +42,9 @@ export async function getConversation(session: Session, id: string): Promise<Con
   const { db } = await getStore();
   const row = await findConversationRow(db, id, session.owner);
   if (!row) throw new AppError('not_found');
-  return { id: row.id, title: row.title, messages: await listMessages(db, id) };
+  const [messages, forks] = await Promise.all([listMessages(db, id), listForks(db, id, session.owner)]);
+  const parent = forkOriginOf(row);
+  return { id: row.id, title: row.title, messages, ...(parent ? { parent } : {}), forks };
 }
 
 /** The conversation's runs, each with its trace of steps, newest first; 404 as for `getConversation`. */

@@ -3,9 +3,47 @@ import type { ChatItem } from '@/lib/contract';
 import { Chat } from '@/components/chat/Chat';
 import { MessageList } from '@/components/chat/MessageBubble';
 
-type ChatViewProps = { conversationId: string | null; messages: ChatItem[]; running?: boolean };
+/** Where a conversation came from and the branches made from it, each with the step it was forked at. */
+export type Lineage = {
+  parent: { id: string; title: string; step: string } | null;
+  forks: { id: string; title: string; step: string }[];
+};
 
-export function ChatView({ conversationId, messages, running = false }: ChatViewProps) {
+type ChatViewProps = { conversationId: string | null; messages: ChatItem[]; running?: boolean; lineage?: Lineage };
+
+function LineageNote({ lineage }: { lineage: Lineage }) {
+  if (!lineage.parent && lineage.forks.length === 0) return null;
+  const link = 'font-medium text-accent underline-offset-2 hover:underline';
+  return (
+    <aside aria-label="Branches" className="flex flex-col gap-1 rounded-lg border border-border bg-card px-3 py-2 text-sm text-muted-foreground">
+      {lineage.parent ? (
+        <p>
+          Forked from{' '}
+          <Link href={`/c/${lineage.parent.id}`} className={link}>
+            {lineage.parent.title || 'New conversation'}
+          </Link>{' '}
+          at <code>{lineage.parent.step}</code>
+        </p>
+      ) : null}
+      {lineage.forks.length > 0 ? (
+        <p>
+          Branches:{' '}
+          {lineage.forks.map((fork, index) => (
+            <span key={fork.id}>
+              {index > 0 ? ', ' : ''}
+              <Link href={`/c/${fork.id}`} className={link}>
+                {fork.title || 'New conversation'}
+              </Link>{' '}
+              (<code>{fork.step}</code>)
+            </span>
+          ))}
+        </p>
+      ) : null}
+    </aside>
+  );
+}
+
+export function ChatView({ conversationId, messages, running = false, lineage }: ChatViewProps) {
   return (
     <section aria-label="Conversation" className="mx-auto flex w-full max-w-3xl flex-1 flex-col gap-6 px-4 pt-6">
       {conversationId ? (
@@ -18,7 +56,8 @@ export function ChatView({ conversationId, messages, running = false }: ChatView
           </Link>
         </nav>
       ) : null}
-      <MessageList messages={messages} />
+      {lineage ? <LineageNote lineage={lineage} /> : null}
+      <MessageList messages={messages} conversationId={conversationId} />
       <Chat key={conversationId ?? 'new'} conversationId={conversationId} persistedCount={messages.length} running={running} />
     </section>
   );

@@ -16,6 +16,7 @@ export function LiveAnswer({ turn }: { turn: LiveTurn }) {
           streaming={streaming}
           progress={turn.phase === 'stopping' ? 'Stopping' : turn.progress}
           error={turn.error}
+          {...(turn.result?.tokens ? { tokens: turn.result.tokens } : {})}
         />
       </div>
     </>

@@ -1,5 +1,8 @@
-import type { ChatItem, ErrorInfo, ResponseStep } from '@/lib/contract';
+import type { ChatItem, ErrorInfo, ResponseStep, TokenUsage } from '@/lib/contract';
+import type { ReactNode } from 'react';
 import { CopyButton } from '@/components/chat/CopyButton';
+import { EditablePrompt } from '@/components/chat/EditablePrompt';
+import { ForkButton } from '@/components/chat/ForkButton';
 import { MODE_BADGE } from '@/components/chat/labels';
 import { Markdown } from '@/components/chat/Markdown';
 
@@ -27,10 +30,28 @@ type AssistantBubbleProps = {
   streaming?: boolean;
   progress?: string | null;
   error?: ErrorInfo | null;
+  /** More buttons beside Copy (Regenerate). */
+  actions?: ReactNode;
+  tokens?: TokenUsage;
 };
 
+/** The answer's token counts in small print: `~` marks an estimate (the server reported none). */
+function TokenCount({ tokens }: { tokens: TokenUsage }) {
+  const approx = tokens.estimated ? '~' : '';
+  return (
+    <span
+      data-testid="tokens"
+      title={`${approx}${tokens.input} tokens in, ${approx}${tokens.output} out${tokens.estimated ? ' (estimated: the server reported none)' : ''}`}
+      className="tabular-nums"
+    >
+      {approx}
+      {tokens.output} tokens
+    </span>
+  );
+}
+
 /** One assistant answer, stored or streaming: same markup in both, so the hand-over shows no change. */
-export function AssistantBubble({ content, type = 'text', mode, status = 'complete', streaming = false, progress, error }: AssistantBubbleProps) {
+export function AssistantBubble({ content, type = 'text', mode, status = 'complete', streaming = false, progress, error, actions, tokens }: AssistantBubbleProps) {
   return (
     <article className="group flex flex-col gap-1" data-role="assistant" data-status={streaming ? 'streaming' : status} aria-label="Assistant answer">
       <div className="flex min-h-6 items-center gap-2 text-xs text-muted-foreground">
@@ -55,8 +76,10 @@ export function AssistantBubble({ content, type = 'text', mode, status = 'comple
             Ended with an error
           </span>
         ) : null}
+        {tokens && !streaming ? <TokenCount tokens={tokens} /> : null}
         {!streaming && content && type !== 'error' ? (
-          <span className="ml-auto opacity-100 md:opacity-0 md:group-focus-within:opacity-100 md:group-hover:opacity-100">
+          <span className="ml-auto flex items-center opacity-100 md:opacity-0 md:group-focus-within:opacity-100 md:group-hover:opacity-100">
+            {actions}
             <CopyButton text={content} />
           </span>
         ) : null}
@@ -73,16 +96,43 @@ export function AssistantBubble({ content, type = 'text', mode, status = 'comple
   );
 }
 
-export function MessageList({ messages }: { messages: ChatItem[] }) {
+/**
+ * The stored messages. Those a run of this conversation wrote can be branched from: Edit on a prompt, Regenerate
+ * on an answer, each a fork into a new conversation (nothing here is overwritten).
+ */
+export function MessageList({ messages, conversationId }: { messages: ChatItem[]; conversationId: string | null }) {
   return (
     <>
-      {messages.map((item) =>
-        item.role === 'user' ? (
-          <UserBubble key={item.id} content={item.content} />
-        ) : (
-          <AssistantBubble key={item.id} content={item.content} type={item.type} mode={item.mode} status={item.status} />
-        ),
-      )}
+      {messages.map((item) => {
+        const runId = conversationId ? item.runId : undefined;
+        if (item.role === 'user') {
+          return runId && conversationId ? (
+            <EditablePrompt key={item.id} conversationId={conversationId} runId={runId} content={item.content} />
+          ) : (
+            <UserBubble key={item.id} content={item.content} />
+          );
+        }
+        const regenerate =
+          runId && conversationId && item.type !== 'error' ? (
+            <ForkButton
+              conversationId={conversationId}
+              fork={{ runId, step: 'decide_mode' }}
+              label="Regenerate"
+              title="Write this answer again in a new conversation, with the same safety verdict and mode"
+            />
+          ) : null;
+        return (
+          <AssistantBubble
+            key={item.id}
+            content={item.content}
+            type={item.type}
+            mode={item.mode}
+            status={item.status}
+            actions={regenerate}
+            {...(item.tokens ? { tokens: item.tokens } : {})}
+          />
+        );
+      })}
     </>
   );
 }

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { RunTrace, TraceStep } from '@/lib/contract';
+import { ForkButton } from '@/components/chat/ForkButton';
 import { runTokens, stateBefore, stateChanges, upstreamMessages, waterfallOf } from '@/lib/inspector/trace-view';
 
 const STATUS_STYLE: Record<string, string> = {
@@ -28,15 +29,23 @@ function Tokens({ tokens }: { tokens: { input: number; output: number; estimated
   );
 }
 
-function StepDetail({ run, step, earlier }: { run: RunTrace; step: TraceStep; earlier: RunTrace | undefined }) {
+function StepDetail({ run, step, earlier, conversationId }: { run: RunTrace; step: TraceStep; earlier: RunTrace | undefined; conversationId: string }) {
   const changes = stateChanges(stateBefore(run, step, earlier), step.state);
   const messages = upstreamMessages(step);
   const request = step.input && typeof step.input === 'object' ? (step.input as Record<string, unknown>) : null;
   const parameters = request ? Object.entries(request).filter(([key]) => key !== 'messages') : [];
   return (
     <section aria-label={`Step ${step.name}`} data-testid="step-detail" className="flex flex-col gap-4 border-t border-border pt-4">
-      <h3 className="font-medium">
+      <h3 className="flex items-center gap-2 font-medium">
         {step.name} <StatusBadge status={step.status} />
+        {step.status === 'completed' ? (
+          <ForkButton
+            conversationId={conversationId}
+            fork={{ runId: run.id, step: step.name }}
+            label="Fork from here"
+            title="A new conversation that goes on from the state after this step"
+          />
+        ) : null}
       </h3>
       <div>
         <h4 className="mb-1 text-sm font-medium">State before → after</h4>
@@ -119,6 +128,12 @@ export function RunTraceCard({
           <span>{formatMs(run.endedAt ? totalMs : null)}</span>
           {tokens ? <Tokens tokens={tokens} /> : null}
           <time dateTime={run.startedAt}>{new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC</time>
+          <ForkButton
+            conversationId={conversationId}
+            fork={{ runId: run.id, step: 'prompt' }}
+            label="Run again"
+            title="Fork at the prompt: the whole flow runs again in a new conversation"
+          />
         </p>
       </header>
       {run.error ? <p className="text-sm text-red-800 dark:text-red-300">{run.error.message}</p> : null}
@@ -153,7 +168,7 @@ export function RunTraceCard({
           );
         })}
       </ol>
-      {selected ? <StepDetail run={run} step={selected} earlier={earlier} /> : null}
+      {selected ? <StepDetail run={run} step={selected} earlier={earlier} conversationId={conversationId} /> : null}
     </article>
   );
 }

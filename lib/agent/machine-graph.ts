@@ -53,13 +53,21 @@ function guardLabel(guard: unknown): string | null {
   return args ? `${type}(${args})` : (type ?? 'guard');
 }
 
+/** How a transition reads on the picture: `event [guard]`; an eventless one by its guard alone. */
+export function transitionLabel(edge: MachineEdge): string {
+  if (edge.event === 'always') return edge.guard ? `[${edge.guard}]` : 'always';
+  return edge.guard ? `${edge.event} [${edge.guard}]` : edge.event;
+}
+
 export function machineGraph(machine: AnyStateMachine): MachineGraph {
   const nodes: MachineNode[] = [];
   const edges: MachineEdge[] = [];
 
   const visit = (node: AnyStateNode, parent: string | null) => {
     const handles: string[] = [];
-    for (const [event, definitions] of node.transitions) {
+    const transitions: [string, AnyStateNode['always'] & object][] = [...node.transitions];
+    if (node.always) transitions.push(['always', node.always]);
+    for (const [event, definitions] of transitions) {
       const guarded = definitions.length > 1;
       definitions.forEach((definition, index) => {
         const targets = definition.target ?? [];

@@ -28,6 +28,8 @@ export type AgentContext = {
 
 export type AgentEvent =
   | { type: 'user.prompt'; prompt: string }
+  /** The prompt again, with the verdict and mode an earlier run reached: only the response step runs (a regenerate). */
+  | { type: 'user.regenerate'; prompt: string; safety: SafetyVerdict; mode: Mode }
   | { type: 'response.delta'; delta: string }
   | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent }
   | { type: 'cancel' };
@@ -113,12 +115,12 @@ export const agentMachine = setup({
   },
   actions: {
     acceptPrompt: assign(({ context, event }) => {
-      const prompt = event.type === 'user.prompt' ? event.prompt : '';
+      const prompt = event.type === 'user.prompt' || event.type === 'user.regenerate' ? event.prompt : '';
       return {
         prompt,
         history: [...context.history, { role: 'user' as const, content: prompt }],
-        safety: null,
-        mode: null,
+        safety: event.type === 'user.regenerate' ? toSafetyVerdict(event.safety) : null,
+        mode: event.type === 'user.regenerate' ? toMode(event.mode) : null,
         responseStep: null,
         response: '',
         steps: {},
@@ -196,6 +198,7 @@ export const agentMachine = setup({
     prompt: {
       on: {
         'user.prompt': { target: 'analyzing', actions: 'acceptPrompt' },
+        'user.regenerate': { target: 'routing', actions: 'acceptPrompt' },
       },
     },
     analyzing: {
@@ -210,7 +213,11 @@ export const agentMachine = setup({
         check_safety: analysisRegion('check_safety', 'checkSafety'),
         decide_mode: analysisRegion('decide_mode', 'decideMode'),
       },
-      onDone: [
+      onDone: 'routing',
+    },
+    /** Chooses the response from the verdict and the mode: an unsafe verdict wins. */
+    routing: {
+      always: [
         { guard: 'isUnsafe', target: 'unsafe_response' },
         { guard: { type: 'modeIs', params: { mode: 'generate_code' } }, target: 'generate_code' },
         { guard: { type: 'modeIs', params: { mode: 'generate_poem' } }, target: 'generate_poem' },

@@ -2,23 +2,36 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
 import { createAgentActors } from '@/lib/agent/actors';
-import { agentMachine, type AgentEmitted, type TurnOutcome } from '@/lib/agent/machine';
+import { agentMachine, toMode, toSafetyVerdict, type AgentEmitted, type TurnOutcome } from '@/lib/agent/machine';
 import { titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
 import { runRegistry, type RunHandle, type RunRegistry } from '@/lib/agent/run-registry';
 import { createTraceWriter } from '@/lib/agent/trace-writer';
-import type { ChatItem, ResponseStep, StreamEvent } from '@/lib/contract';
+import type { ChatItem, ForkBody, Mode, ResponseStep, StreamEvent } from '@/lib/contract';
 import { getStore, type Db } from '@/lib/db/client';
-import { beginTurn, findConversation, finishRun, finishTurn, listMessages, type RunQuota } from '@/lib/db/queries';
+import {
+  beginTurn,
+  createFork,
+  deleteConversation as removeConversationRow,
+  findConversation,
+  findForkSource,
+  finishRun,
+  finishTurn,
+  listMessages,
+  type RunQuota,
+} from '@/lib/db/queries';
 import { AppError, toAppError } from '@/lib/errors';
 import { getEnv } from '@/lib/env';
 import { getModels, type Models } from '@/lib/llm';
-import type { ChatTurn } from '@/lib/llm/types';
+import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
 import { createMemoryEventLog } from '@/lib/stream/event-log';
 
 type AgentActor = Actor<typeof agentMachine>;
 type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
 
 export type RunServiceDeps = { db: Db; models: Models; registry: RunRegistry; quota: RunQuota };
+
+/** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
+export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
 
 /** What the model sees of stored messages: error notes are the app's, not the conversation's. */
 function toTurns(items: ChatItem[]): ChatTurn[] {
@@ -59,7 +72,7 @@ const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context }
  * assistant message (and the run's trace) before `done`.
  */
 export function createRunService({ db, models, registry, quota }: RunServiceDeps) {
-  async function launch(conversationId: string, ownerId: string, prompt: string): Promise<RunHandle> {
+  async function launch(conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
     const runId = randomUUID();
     const userMessageId = randomUUID();
     const turn = await beginTurn(
@@ -81,7 +94,7 @@ export function createRunService({ db, models, registry, quota }: RunServiceDeps
     const actor = restoreActor(models, turn.snapshot) ?? (await freshActor(history));
     const run = wireRun({ actor, runId, conversationId, prompt, history });
     actor.start();
-    actor.send({ type: 'user.prompt', prompt });
+    actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
     return run;
   }
 
@@ -177,6 +190,7 @@ export function createRunService({ db, models, registry, quota }: RunServiceDeps
             ...(outcome.status === 'error' ? { error: outcome.error } : {}),
           },
           snapshot,
+          tokens: context.responseStep ? trace.usageOf(context.responseStep) : null,
         });
         send(toEndEvent(outcome, stored));
         end();
@@ -202,14 +216,59 @@ export function createRunService({ db, models, registry, quota }: RunServiceDeps
     return null;
   }
 
+  function startRun(conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
+    return registry.start(conversationId, ownerId, () => launch(conversationId, ownerId, prompt, reuse));
+  }
+
+  /**
+   * A new conversation from a step of a run, the original untouched. At `prompt` the whole flow runs again (with
+   * a replacement prompt: an edit); at `check_safety` or `decide_mode` only the response is written again, with
+   * the run's verdict and mode (a regenerate); at the response step the finished turn is copied and the fork waits
+   * for its next prompt. 404 for a run the session's conversation does not have, or a step it has not finished.
+   */
+  async function fork(conversationId: string, ownerId: string, { runId, step, prompt }: ForkBody): Promise<{ id: string; run: RunHandle | null }> {
+    const source = await findForkSource(db, conversationId, ownerId, runId);
+    if (!source || source.promptSeq === null) throw new AppError('not_found', 'No such run, or no such step of it, in this conversation.');
+    const finished = (name: string) => source.steps.find((s) => s.name === name && s.status === 'completed');
+    const id = randomUUID();
+    const parent = { conversationId, runId, step };
+    const copyThrough = async (throughSeq: number) =>
+      createFork(db, { id, ownerId, parent, throughSeq, title: source.title });
+
+    const startInFork = async (text: string, reuse?: ReusedAnalysis) => {
+      try {
+        return await startRun(id, ownerId, text, reuse);
+      } catch (error) {
+        // A fork whose run could not start (the rate limit) is not left behind empty.
+        await removeConversationRow(db, id, ownerId);
+        throw error;
+      }
+    };
+
+    if (step === 'prompt') {
+      await copyThrough(source.promptSeq - 1);
+      return { id, run: await startInFork(prompt ?? source.prompt) };
+    }
+    if (step === 'check_safety' || step === 'decide_mode') {
+      const safety = finished('check_safety');
+      const decided = finished('decide_mode');
+      if (!finished(step) || !safety || !decided) throw new AppError('not_found', `That run has not finished ${step}.`);
+      await copyThrough(source.promptSeq - 1);
+      const reuse = { safety: toSafetyVerdict(safety.output), mode: toMode(decided.output) };
+      return { id, run: await startInFork(source.prompt, reuse) };
+    }
+    if (!finished(step) || source.answerSeq === null) throw new AppError('not_found', `That run has not finished ${step}.`);
+    await copyThrough(source.answerSeq);
+    return { id, run: null };
+  }
+
   return {
+    fork,
     /**
      * Starts a run on one prompt: 404 unless the session owns the conversation, 409 while another run is in
      * progress, 429 past the session's quota.
      */
-    startRun(conversationId: string, ownerId: string, prompt: string): Promise<RunHandle> {
-      return registry.start(conversationId, ownerId, () => launch(conversationId, ownerId, prompt));
-    },
+    startRun,
     /** The conversation's run in progress, to follow; null when nothing runs there, 404 unless the session owns it. */
     async findRun(conversationId: string, ownerId: string): Promise<RunHandle | null> {
       return registry.find(conversationId, ownerId) ?? (await nothingRunsIn(conversationId, ownerId));
@@ -234,8 +293,12 @@ async function defaultService() {
   });
 }
 
-export async function startRun(conversationId: string, ownerId: string, prompt: string): Promise<RunHandle> {
-  return (await defaultService()).startRun(conversationId, ownerId, prompt);
+export async function startRun(conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
+  return (await defaultService()).startRun(conversationId, ownerId, prompt, reuse);
+}
+
+export async function forkConversation(conversationId: string, ownerId: string, body: ForkBody) {
+  return (await defaultService()).fork(conversationId, ownerId, body);
 }
 
 export async function findRun(conversationId: string, ownerId: string): Promise<RunHandle | null> {

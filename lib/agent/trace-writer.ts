@@ -2,7 +2,7 @@ import 'server-only';
 import type { ReportedStep, StepStatus } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
 import { writeRunSteps, type RunStepRow } from '@/lib/db/queries';
-import type { ModelCallEvent } from '@/lib/llm/types';
+import type { ModelCallEvent, TokenUsage } from '@/lib/llm/types';
 
 /**
  * How long recorded steps wait before they are written. A run's first steps happen while its model requests
@@ -17,6 +17,8 @@ export type TraceWriter = {
   stepCall(name: ReportedStep, call: ModelCallEvent): void;
   /** What a step has produced so far (the answer while it streams), so a crash loses little of it. */
   stepProgress(name: ReportedStep, output: unknown): void;
+  /** The tokens a step's model call used, once it has reported them. */
+  usageOf(name: ReportedStep): TokenUsage | null;
   /** Writes whatever is recorded now; settles when all of it is stored, or rejects with the write that failed. */
   flush(): Promise<void>;
 };
@@ -93,6 +95,7 @@ export function createTraceWriter(db: Db, runId: string, delayMs = TRACE_WRITE_D
       row.output = output;
       store.touch(row);
     },
+    usageOf: (name) => (rows.get(name)?.usage as TokenUsage | undefined) ?? null,
     flush: () => store.flush(),
   };
 }

@@ -8,6 +8,7 @@ import {
   type ErrorInfo,
   type ReportedStep,
   type ResponseStep,
+  type ForkOrigin,
   type RunTrace,
   type TraceStep,
 } from '@/lib/contract';
@@ -18,7 +19,7 @@ import type { TokenUsage } from '@/lib/llm/types';
 type MessageRow = typeof messages.$inferSelect;
 type ConversationRow = typeof conversations.$inferSelect;
 
-export function toChatItem(row: MessageRow): ChatItem {
+export function toChatItem(row: MessageRow, tokens?: TokenUsage | null): ChatItem {
   return {
     id: row.id,
     role: row.role,
@@ -27,15 +28,27 @@ export function toChatItem(row: MessageRow): ChatItem {
     ...(row.mode ? { mode: row.mode as ResponseStep } : {}),
     status: row.status,
     createdAt: row.createdAt.toISOString(),
+    ...(row.runId ? { runId: row.runId } : {}),
+    ...(tokens ? { tokens } : {}),
   };
 }
 
-function toSummary(row: Pick<ConversationRow, 'id' | 'title' | 'createdAt' | 'updatedAt'>): ConversationSummary {
+type SummaryRow = Pick<ConversationRow, 'id' | 'title' | 'createdAt' | 'updatedAt' | 'forkedFromConversationId' | 'forkedFromRunId' | 'forkedFromStep'>;
+
+/** Where a conversation was forked from; undefined for one that is not a fork (or whose parent is gone). */
+export function forkOriginOf(row: Omit<SummaryRow, 'id' | 'title' | 'createdAt' | 'updatedAt'>): ForkOrigin | undefined {
+  const { forkedFromConversationId: conversationId, forkedFromRunId: runId, forkedFromStep: step } = row;
+  return conversationId && runId && step ? { conversationId, runId, step } : undefined;
+}
+
+function toSummary(row: SummaryRow): ConversationSummary {
+  const parent = forkOriginOf(row);
   return {
     id: row.id,
     title: row.title,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    ...(parent ? { parent } : {}),
   };
 }
 
@@ -48,7 +61,15 @@ export async function createConversation(db: Db, conversation: { id: string; own
 /** A session's conversations, the one that spoke last first. */
 export async function listConversations(db: Db, ownerId: string): Promise<ConversationSummary[]> {
   const rows = await db
-    .select({ id: conversations.id, title: conversations.title, createdAt: conversations.createdAt, updatedAt: conversations.updatedAt })
+    .select({
+      id: conversations.id,
+      title: conversations.title,
+      createdAt: conversations.createdAt,
+      updatedAt: conversations.updatedAt,
+      forkedFromConversationId: conversations.forkedFromConversationId,
+      forkedFromRunId: conversations.forkedFromRunId,
+      forkedFromStep: conversations.forkedFromStep,
+    })
     .from(conversations)
     .where(eq(conversations.ownerId, ownerId))
     .orderBy(desc(conversations.activity));
@@ -64,6 +85,62 @@ export async function findConversation(db: Db, id: string, ownerId: string) {
   return row ?? null;
 }
 
+/** The session's conversations forked from this one, oldest first. */
+export async function listForks(db: Db, id: string, ownerId: string) {
+  const rows = await db
+    .select({ id: conversations.id, runId: conversations.forkedFromRunId, step: conversations.forkedFromStep })
+    .from(conversations)
+    .where(and(eq(conversations.forkedFromConversationId, id), eq(conversations.ownerId, ownerId)))
+    .orderBy(asc(conversations.createdAt));
+  return rows.map((row) => ({ id: row.id, runId: row.runId ?? '', step: row.step ?? '' }));
+}
+
+/** What a fork needs of a run of a conversation the session owns: null when there is no such run. */
+export async function findForkSource(db: Db, conversationId: string, ownerId: string, runId: string) {
+  const [run] = await db
+    .select({ prompt: runs.prompt, title: conversations.title })
+    .from(runs)
+    .innerJoin(conversations, eq(conversations.id, runs.conversationId))
+    .where(and(eq(runs.id, runId), eq(runs.conversationId, conversationId), eq(conversations.ownerId, ownerId)));
+  if (!run) return null;
+  const [steps, written] = await Promise.all([
+    db.select({ name: runSteps.name, status: runSteps.status, output: runSteps.output }).from(runSteps).where(eq(runSteps.runId, runId)),
+    db.select({ seq: messages.seq, role: messages.role }).from(messages).where(eq(messages.runId, runId)),
+  ]);
+  return {
+    ...run,
+    steps,
+    /** The run's prompt in the conversation's order, and its answer once stored. */
+    promptSeq: written.find((m) => m.role === 'user')?.seq ?? null,
+    answerSeq: written.find((m) => m.role === 'assistant')?.seq ?? null,
+  };
+}
+
+/**
+ * Creates a fork in one statement: a new conversation of the session, pointing at where it came from, holding
+ * copies (with new ids, and no runs) of the parent's messages up to `throughSeq`. It keeps the parent's title when
+ * it copies any; a fork of the first prompt takes its title from its own first prompt, as any conversation does.
+ */
+export async function createFork(
+  db: Db,
+  fork: { id: string; ownerId: string; title: string; parent: ForkOrigin; throughSeq: number },
+): Promise<void> {
+  await db.execute(sql`
+    with fork as (
+      insert into conversations (id, owner_id, title, forked_from_conversation_id, forked_from_run_id, forked_from_step)
+      select ${fork.id}, ${fork.ownerId},
+        case when exists (select 1 from messages where conversation_id = ${fork.parent.conversationId} and seq <= ${fork.throughSeq})
+          then ${fork.title} else '' end,
+        ${fork.parent.conversationId}, ${fork.parent.runId}, ${fork.parent.step}
+      returning id
+    )
+    insert into messages (id, conversation_id, role, content, type, mode, status, created_at)
+    select gen_random_uuid(), fork.id, m.role, m.content, m.type, m.mode, m.status, m.created_at
+    from messages m, fork
+    where m.conversation_id = ${fork.parent.conversationId} and m.seq <= ${fork.throughSeq}
+    order by m.seq`);
+}
+
 export async function deleteConversation(db: Db, id: string, ownerId: string): Promise<boolean> {
   const deleted = await db
     .delete(conversations)
@@ -72,13 +149,15 @@ export async function deleteConversation(db: Db, id: string, ownerId: string): P
   return deleted.length > 0;
 }
 
+/** A conversation's messages in order; an answer carries the tokens of the step that wrote it. */
 export async function listMessages(db: Db, conversationId: string): Promise<ChatItem[]> {
   const rows = await db
-    .select()
+    .select({ message: messages, usage: runSteps.usage })
     .from(messages)
+    .leftJoin(runSteps, and(eq(runSteps.runId, messages.runId), eq(runSteps.name, messages.mode)))
     .where(eq(messages.conversationId, conversationId))
     .orderBy(asc(messages.seq));
-  return rows.map(toChatItem);
+  return rows.map(({ message, usage }) => toChatItem(message, usage as TokenUsage | null));
 }
 
 export type NewMessage = Omit<ChatItem, 'createdAt'> & { conversationId: string; runId?: string };
@@ -165,6 +244,8 @@ export async function finishTurn(
     message: NewMessage;
     outcome: { status: ChatItemStatus; mode: ResponseStep | null; error?: ErrorInfo };
     snapshot: unknown;
+    /** The tokens the answer's step used, to return with it. */
+    tokens?: TokenUsage | null;
   },
 ): Promise<ChatItem> {
   const { message, outcome } = turn;
@@ -199,7 +280,7 @@ export async function finishTurn(
   );
   const [row] = await db.with(stored, finished, moved).select().from(stored);
   if (!row) throw new Error('insert returned no row');
-  return toChatItem(row);
+  return toChatItem(row, turn.tokens);
 }
 
 export async function finishRun(

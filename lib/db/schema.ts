@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 
 /** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
 export const conversations = pgTable(
@@ -17,9 +17,16 @@ export const conversations = pgTable(
      * spoke last comes first even when two speak within the same clock tick, without scanning the others.
      */
     activity: bigserial('activity', { mode: 'number' }).notNull(),
+    /** For a fork: the conversation, run and step it was forked from (the run's id stays if the run is gone). */
+    forkedFromConversationId: uuid('forked_from_conversation_id').references((): AnyPgColumn => conversations.id, { onDelete: 'set null' }),
+    forkedFromRunId: uuid('forked_from_run_id'),
+    forkedFromStep: text('forked_from_step'),
   },
   // A session's list, newest activity first, read from the index alone.
-  (t) => [index('conversations_owner_activity_idx').on(t.ownerId, t.activity.desc())],
+  (t) => [
+    index('conversations_owner_activity_idx').on(t.ownerId, t.activity.desc()),
+    index('conversations_forked_from_idx').on(t.forkedFromConversationId),
+  ],
 );
 
 /**

@@ -1,7 +1,7 @@
 import 'server-only';
 import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
 import { agentMachine } from '@/lib/agent/machine';
-import { machineGraph, type MachineEdge, type MachineGraph, type MachineNode } from '@/lib/agent/machine-graph';
+import { machineGraph, transitionLabel, type MachineEdge, type MachineGraph, type MachineNode } from '@/lib/agent/machine-graph';
 
 export type Point = { x: number; y: number };
 export type Box = Point & { width: number; height: number };
@@ -22,10 +22,6 @@ const PADDING = 12;
 const textWidth = (text: string) => Math.ceil(text.length * CHAR_WIDTH);
 /** Transition labels are set at 11 px. */
 const labelWidth = (text: string) => Math.ceil(text.length * 6) + 8;
-
-function edgeText(edge: MachineEdge): string {
-  return edge.guard ? `${edge.event} [${edge.guard}]` : edge.event;
-}
 
 /** What a state shows under its name: what it invokes and the events it handles in place. */
 function detailLines(node: MachineNode): string[] {
@@ -64,7 +60,7 @@ export async function layoutMachine(graph: MachineGraph): Promise<MachineLayout>
     bundles.set(key, [...(bundles.get(key) ?? []), edge]);
   }
   const edges: ElkExtendedEdge[] = [...bundles.values()].map((bundle) => {
-    const text = bundle.map(edgeText).join(' | ');
+    const text = bundle.map(transitionLabel).join(' | ');
     const [first] = bundle as [MachineEdge];
     return { id: first.id, sources: [first.source], targets: [first.target], labels: [{ text, width: labelWidth(text), height: LINE_HEIGHT }] };
   });

@@ -1,4 +1,4 @@
-import type { ModelResponseStep } from '@/lib/contract';
+import type { ModelResponseStep, TokenUsage } from '@/lib/contract';
 
 /** One turn of the conversation as the model sees it. */
 export type ChatTurn = { role: 'user' | 'assistant'; content: string };
@@ -6,7 +6,7 @@ export type ChatTurn = { role: 'user' | 'assistant'; content: string };
 export type SafetyVerdict = { safe: boolean; reason?: string };
 
 /** Tokens a model call took in and gave out; `estimated` when the server reported none (about 4 characters each). */
-export type TokenUsage = { input: number; output: number; estimated: boolean };
+export type { TokenUsage };
 
 /**
  * What a model call tells the run's trace as it goes: the request exactly as sent upstream (body only: never

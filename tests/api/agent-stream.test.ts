@@ -446,6 +446,9 @@ describe('the trace of runs: GET .../runs', () => {
       expect(respond.output).toEqual({ content: done.value.content });
       expect(respond.state).toMatchObject({ value: 'prompt', context: { responseStep: mode, response: done.value.content } });
 
+      // The answer carries its step's tokens, in the stream and in the store alike.
+      expect(done.value.tokens).toEqual(respond.tokens);
+      expect((await getConversation(api, id)).messages.at(-1)).toEqual(done.value);
       if (mode === 'prompt_for_more' || mode === 'unsafe_response') {
         // Fixed texts call no model: no request, no tokens.
         expect(respond.tokens).toBeUndefined();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConversationListSchema, ErrorBodySchema, HealthSchema } from '@/lib/contract';
+import { ConversationListSchema, CreatedConversationSchema, ErrorBodySchema, HealthSchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { type ApiClient, createClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
 
@@ -164,5 +164,52 @@ describe('conversations API on the demo model', () => {
     } finally {
       await slow.stop();
     }
+  });
+});
+
+describe('POST .../fork', () => {
+  const fork = (client: ApiClient, id: string, body: unknown) =>
+    client.fetch(`/api/conversations/${id}/fork`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('edits a prompt into a new conversation that runs on its own, linked both ways, the original untouched', async () => {
+    const id = await newConversation(api);
+    await runPrompt(api, id, 'Write a poem about herons');
+    const original = await getConversation(api, id);
+    const runId = original.messages[0]!.runId!;
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const response = await fork(api, id, { runId, step: 'prompt', prompt: 'Write a function that adds two numbers' });
+    expect(response.status).toBe(201);
+    const { id: forkId } = CreatedConversationSchema.parse(await response.json());
+    expect(response.headers.get('location')).toBe(`/api/conversations/${forkId}`);
+    // the continuation is followed like any run
+    const followed = await readRun(await api.fetch(`/api/conversations/${forkId}/stream`));
+    expect(followed.events.at(-1)?.event).toMatchObject({ type: 'done', value: { type: 'code', mode: 'generate_code' } });
+
+    const forked = await getConversation(api, forkId);
+    expect(forked.parent).toEqual({ conversationId: id, runId, step: 'prompt' });
+    expect(forked.title).toBe('Write a function that adds two numbers');
+    expect(forked.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect((await getConversation(api, id)).forks).toEqual([{ id: forkId, runId, step: 'prompt' }]);
+    expect((await getConversation(api, id)).messages).toEqual(original.messages);
+    const listed = ConversationListSchema.parse(await (await api.fetch('/api/conversations')).json()).conversations;
+    expect(listed.find((c) => c.id === forkId)?.parent).toEqual({ conversationId: id, runId, step: 'prompt' });
+    expect(listed.find((c) => c.id === id)?.parent).toBeUndefined();
+  });
+
+  it('refuses what cannot be forked: 400 for a malformed body, 404 for what is not there or not yours', async () => {
+    const id = await newConversation(api);
+    await runPrompt(api, id, 'How do tides work?');
+    const runId = (await getConversation(api, id)).messages[0]!.runId!;
+    await expectError(await fork(api, id, { runId, step: 'decide_mode', prompt: 'new text' }), 400, 'invalid_body');
+    await expectError(await fork(api, id, { runId: 'nope', step: 'prompt' }), 400, 'invalid_body');
+    await expectError(await fork(api, id, { runId, step: 'sideways' }), 400, 'invalid_body');
+    await expectError(await fork(api, id, { runId, step: 'prompt', prompt: '   ' }), 400, 'invalid_body');
+    await expectError(await fork(api, id, { runId: crypto.randomUUID(), step: 'prompt' }), 404, 'not_found');
+    await expectError(await fork(api, id, { runId, step: 'generate_poem' }), 404, 'not_found');
+    await expectError(await fork(createClient(app.url), id, { runId, step: 'prompt' }), 404, 'not_found');
+    const other = await newConversation(api);
+    await expectError(await fork(api, other, { runId, step: 'prompt' }), 404, 'not_found');
+    expect((await getConversation(api, id)).forks).toEqual([]);
   });
 });

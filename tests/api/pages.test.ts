@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentMachine } from '@/lib/agent/machine';
-import { machineGraph } from '@/lib/agent/machine-graph';
+import { machineGraph, transitionLabel } from '@/lib/agent/machine-graph';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { type ApiClient, createClient, newConversation, runPrompt } from '../helpers/api-client';
 
@@ -48,7 +48,7 @@ describe('server-rendered pages', () => {
     const graph = machineGraph(agentMachine);
     for (const node of graph.nodes) expect(page.body).toContain(`data-state="${node.id}"`);
     // Every transition is drawn (those between the same two states share one arrow).
-    for (const edge of graph.edges) expect(page.body).toContain(edge.guard ? `${edge.event} [${edge.guard}]` : edge.event);
+    for (const edge of graph.edges) expect(page.body).toContain(transitionLabel(edge));
     expect(page.body).toContain('<svg');
     // Nothing runs for a visitor without a conversation: the machine rests in prompt.
     expect(page.body).toMatch(/data-state="agent\.prompt" data-active="true"/);

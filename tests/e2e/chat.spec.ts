@@ -295,8 +295,9 @@ test('can be used by keyboard alone', async ({ page }) => {
   // and the sidebar's navigation is reachable by keyboard: a few presses of Shift+Tab land inside it
   const sidebar = page.getByRole('navigation', { name: 'Conversations' });
   const focusInSidebar = () => sidebar.evaluate((nav) => nav.contains(document.activeElement) && nav !== document.activeElement);
+  // Between them: the answer's Copy and Regenerate, the prompt's Edit, Trace, Watch the machine, the inspector link.
   let presses = 0;
-  while (!(await focusInSidebar()) && presses < 6) {
+  while (!(await focusInSidebar()) && presses < 12) {
     await page.keyboard.press('Shift+Tab');
     presses++;
   }
@@ -380,6 +381,8 @@ test('the trace view shows each run as a waterfall of its steps, and what a step
   await settle(page);
   await send(page, 'How deep is the sea? [reply:Deep enough.]');
   await settle(page);
+  // each answer shows its tokens in small print (the mock counts words: "Deep enough." is two)
+  await expect(answers(page).last().getByTestId('tokens')).toHaveText('2 tokens');
   await page.getByRole('link', { name: 'Trace' }).click();
   await expect(page).toHaveURL(/\/trace$/);
   const runs = page.locator('article[data-run]');
@@ -404,4 +407,64 @@ test('the trace view shows each run as a waterfall of its steps, and what a step
   const file = testInfo.outputPath('trace-1280-light.png');
   await page.screenshot({ path: file, fullPage: true });
   await testInfo.attach('trace-1280-light', { path: file, contentType: 'image/png' });
+
+  // Fork from here, on the poem run's mode decision: a new conversation writes the poem again.
+  const traceUrl = page.url();
+  await runs.nth(1).getByRole('link', { name: 'decide_mode' }).click();
+  await page.getByTestId('step-detail').getByRole('button', { name: 'Fork from here' }).click();
+  await expect(page).not.toHaveURL(traceUrl);
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  await settle(page);
+  await expect(page.locator('[data-role="user"]')).toHaveText(['A poem about herons [reply:Grey heron waits by the water]']);
+  await expect(answers(page).first().getByTestId('mode-badge')).toHaveText('Poem');
+});
+
+test('Regenerate writes the answer again in a new conversation, same prompt and mode, which then takes a new prompt', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'A poem about the tide');
+  await settle(page);
+  const parentUrl = page.url();
+  await expect(answers(page).first().getByTestId('mode-badge')).toHaveText('Poem');
+  await answers(page).first().hover();
+  await answers(page).first().getByRole('button', { name: 'Regenerate' }).click();
+  await expect(page).not.toHaveURL(parentUrl);
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+  await settle(page);
+  await expect(page.locator('[data-role="user"]')).toHaveText(['A poem about the tide']);
+  await expect(answers(page)).toHaveCount(1);
+  await expect(answers(page).first().getByTestId('mode-badge')).toHaveText('Poem');
+  await expect(answers(page).first()).toContainText('Roses from the mock');
+  const branches = page.getByRole('complementary', { name: 'Branches' });
+  await expect(branches).toContainText('Forked from');
+  await expect(branches.getByRole('link', { name: 'A poem about the tide' })).toHaveAttribute('href', new URL(parentUrl).pathname);
+  // the regenerated run only wrote the response: the safety check and mode decision were reused
+  const mock = await mockRequests(page);
+  expect(mock.filter((r) => r.prompt === 'A poem about the tide' && r.kind === 'router')).toHaveLength(1);
+  await send(page, 'And one about the moon');
+  await settle(page);
+  await expect(answers(page)).toHaveCount(2);
+  // the parent is untouched and lists its branch
+  await page.goto(parentUrl);
+  await expect(answers(page)).toHaveCount(1);
+  await expect(page.getByRole('complementary', { name: 'Branches' })).toContainText('decide_mode');
+});
+
+test('Edit on a prompt runs the edited flow in a new conversation linked to its parent', async ({ page }) => {
+  await newChat(page);
+  await send(page, 'How do tides work?');
+  await settle(page);
+  const parentUrl = page.url();
+  await page.locator('[data-role="user"]').first().hover();
+  await page.getByRole('button', { name: 'Edit' }).first().click();
+  const editor = page.getByRole('textbox', { name: 'Edited prompt' });
+  await editor.fill('Write a function that adds two numbers');
+  await page.getByRole('button', { name: 'Send as a new branch' }).click();
+  await expect(page).not.toHaveURL(parentUrl);
+  await settle(page);
+  await expect(page.locator('[data-role="user"]')).toHaveText(['Write a function that adds two numbers']);
+  await expect(answers(page).first().getByTestId('mode-badge')).toHaveText('Code');
+  await expect(page.getByRole('complementary', { name: 'Branches' }).getByRole('link', { name: 'How do tides work?' })).toBeVisible();
+  await page.goto(parentUrl);
+  await expect(page.locator('[data-role="user"]')).toHaveText(['How do tides work?']);
+  await expect(page.getByRole('complementary', { name: 'Branches' }).getByRole('link', { name: 'Write a function that adds two numbers' })).toBeVisible();
 });

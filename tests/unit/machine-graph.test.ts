@@ -15,6 +15,7 @@ describe('the machine graph, read from the definition', () => {
       [
         'agent.prompt',
         'agent.analyzing',
+        'agent.routing',
         'agent.analyzing.check_safety',
         'agent.analyzing.check_safety.running',
         'agent.analyzing.check_safety.done',
@@ -37,9 +38,11 @@ describe('the machine graph, read from the definition', () => {
 
   it('has every transition, with its event and guard, the unguarded last choice as else', () => {
     expect(edge('prompt', 'analyzing')).toEqual([['user.prompt', null]]);
-    expect(edge('analyzing', 'unsafe_response')).toEqual([['done', 'isUnsafe']]);
-    expect(edge('analyzing', 'generate_code')).toEqual([['done', 'modeIs(generate_code)']]);
-    expect(edge('analyzing', 'prompt_for_more')).toEqual([['done', 'else']]);
+    expect(edge('prompt', 'routing')).toEqual([['user.regenerate', null]]);
+    expect(edge('analyzing', 'routing')).toEqual([['done', null]]);
+    expect(edge('routing', 'unsafe_response')).toEqual([['always', 'isUnsafe']]);
+    expect(edge('routing', 'generate_code')).toEqual([['always', 'modeIs(generate_code)']]);
+    expect(edge('routing', 'prompt_for_more')).toEqual([['always', 'else']]);
     expect(edge('analyzing', 'prompt')).toEqual([['cancel', null]]);
     expect(edge('analyzing.check_safety.running', 'analyzing.check_safety.done')).toEqual([['done', null]]);
     expect(edge('analyzing.decide_mode.running', 'prompt')).toEqual([['error', null]]);
@@ -52,7 +55,7 @@ describe('the machine graph, read from the definition', () => {
       ...config,
       states: {
         ...config.states,
-        prompt: { on: { 'user.prompt': 'analyzing', 'user.review': 'review' } },
+        prompt: { on: { ...config.states!.prompt!.on, 'user.review': 'review' } },
         review: { on: { approve: 'prompt' } },
       },
     } as typeof config);

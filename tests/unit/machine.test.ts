@@ -102,6 +102,24 @@ describe('agent machine', () => {
     });
   }
 
+  it('a regenerate reuses the verdict and mode it is given: only the response step runs', async () => {
+    const asked: string[] = [];
+    const { actor, emitted } = startAgent({
+      safety: async () => (asked.push('safety'), { safe: true }),
+      mode: async () => (asked.push('mode'), 'answer_question'),
+    });
+    actor.send({ type: 'user.regenerate', prompt: 'a poem about herons', safety: { safe: true }, mode: 'generate_poem' });
+    const snapshot = await waitFor(actor, (s) => s.matches('prompt') && s.context.turns === 1, { timeout: 5_000 });
+    expect(asked).toEqual([]);
+    expect(stepsOf(emitted)).toEqual(['generate_poem:started', 'generate_poem:completed']);
+    expect(snapshot.context).toMatchObject({ prompt: 'a poem about herons', mode: 'generate_poem', safety: { safe: true }, response: '[generate_poem] hello' });
+    expect(snapshot.context.history.map((t) => t.role)).toEqual(['user', 'assistant']);
+    // an unsafe verdict still wins over the mode
+    actor.send({ type: 'user.regenerate', prompt: 'again', safety: { safe: false, reason: 'no' }, mode: 'generate_code' });
+    const refused = await waitFor(actor, (s) => s.matches('prompt') && s.context.turns === 2, { timeout: 5_000 });
+    expect(refused.context.responseStep).toBe('unsafe_response');
+  });
+
   it('falls back to prompt_for_more when the router answer is unparseable', async () => {
     for (const raw of ['write_a_novel', '{"mode": 3}', null, { mode: 'sing' }, 42]) {
       const { actor } = startAgent({ mode: async () => raw });

@@ -195,11 +195,11 @@ describe('the run service', () => {
     const service = serviceOn(store.db);
     const run = await service.startRun(id, OWNER, 'why is the sea salty?');
     for (const attempt of [
-      service.startRun(id, 'stranger', 'mine now?'),
-      service.findRun(id, 'stranger'),
-      service.cancelRun(id, 'stranger'),
+      () => service.startRun(id, 'stranger', 'mine now?'),
+      () => service.findRun(id, 'stranger'),
+      () => service.cancelRun(id, 'stranger'),
     ]) {
-      await expect(attempt).rejects.toMatchObject({ code: 'not_found' });
+      await expect(attempt()).rejects.toMatchObject({ code: 'not_found' });
     }
     expect(await service.findRun(id, OWNER)).toBe(run);
     const events = await follow(run).closed;
@@ -271,5 +271,93 @@ describe('the embedded store', () => {
     ticking = false;
     // Five statements queued at once still let the loop turn between each: none waits for all of them.
     expect(new Set(finishedAtTurn).size).toBe(5);
+  });
+});
+
+describe('forking a conversation from a step of a run', () => {
+  async function conversationWithTwoRuns(service: ReturnType<typeof serviceOn>) {
+    const id = await newConversation();
+    const first = await service.startRun(id, OWNER, 'write a poem about herons');
+    await follow(first).closed;
+    await first.finished;
+    const second = await service.startRun(id, OWNER, 'how deep is the sea?');
+    await follow(second).closed;
+    await second.finished;
+    return { id, first: first.id, second: second.id };
+  }
+  const contents = async (id: string) => (await listMessages(store.db, id)).map((m) => `${m.role}:${m.content.slice(0, 40)}`);
+
+  it('at prompt, with a replacement: the earlier turns copied, the whole flow run on the new prompt, the original untouched', async () => {
+    const service = serviceOn(store.db);
+    const { id, second } = await conversationWithTwoRuns(service);
+    const before = await listMessages(store.db, id);
+    const { id: forkId, run } = await service.fork(id, OWNER, { runId: second, step: 'prompt', prompt: 'write code for a sea chart' });
+    const events = await follow(run!).closed;
+    await run!.finished;
+    expect(events.filter((e) => e.type === 'step' && e.value.status === 'started').map((e) => e.type === 'step' && e.value.name)).toEqual([
+      'check_safety',
+      'decide_mode',
+      'generate_code',
+    ]);
+    const copied = await listMessages(store.db, forkId);
+    expect(copied.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(copied.slice(0, 2).map((m) => m.content)).toEqual(before.slice(0, 2).map((m) => m.content));
+    expect(copied[2]?.content).toBe('write code for a sea chart');
+    // copies are new messages, not the parent's, and carry no run of the parent
+    expect(copied.some((m) => before.some((b) => b.id === m.id))).toBe(false);
+    expect(copied[0]?.runId).toBeUndefined();
+    expect(await listMessages(store.db, id)).toEqual(before);
+    const [forkRow] = await store.db.execute(sql`select title, forked_from_conversation_id as parent, forked_from_run_id as run, forked_from_step as step from conversations where id = ${forkId}`).then((r) => (r as unknown as { rows: Record<string, unknown>[] }).rows);
+    expect(forkRow).toEqual({ title: 'write a poem about herons', parent: id, run: second, step: 'prompt' });
+    // a fork does not inherit the parent's runs
+    expect((await listRuns(store.db, forkId)).map((r) => r.prompt)).toEqual(['write code for a sea chart']);
+  });
+
+  it('at decide_mode: only the response is written again, with the same verdict and mode', async () => {
+    const service = serviceOn(store.db);
+    const { id, first } = await conversationWithTwoRuns(service);
+    const { id: forkId, run } = await service.fork(id, OWNER, { runId: first, step: 'decide_mode' });
+    const events = await follow(run!).closed;
+    await run!.finished;
+    expect(events.filter((e) => e.type === 'step').map((e) => e.type === 'step' && `${e.value.name}:${e.value.status}`)).toEqual([
+      'generate_poem:started',
+      'generate_poem:completed',
+    ]);
+    expect(await contents(forkId)).toEqual(['user:write a poem about herons', expect.stringMatching(/^assistant:A demo poem/)]);
+    const [forkRun] = await listRuns(store.db, forkId);
+    expect(forkRun).toMatchObject({ status: 'complete', mode: 'generate_poem' });
+    expect((await listRunSteps(store.db, forkRun!.id)).map((s) => s.name)).toEqual(['generate_poem']);
+    // a fork of the first prompt has its own title from its prompt
+    const [row] = await store.db.execute(sql`select title from conversations where id = ${forkId}`).then((r) => (r as unknown as { rows: { title: string }[] }).rows);
+    expect(row?.title).toBe('write a poem about herons');
+  });
+
+  it('at the response step: the finished turn copied, nothing run, and the fork answers its next prompt with that history', async () => {
+    const seen: string[][] = [];
+    const service = serviceOn(store.db, demoModels({ decideMode: async (history) => (seen.push(history.map((t) => t.role)), 'answer_question') }));
+    const { id, first } = await conversationWithTwoRuns(service);
+    const { id: forkId, run } = await service.fork(id, OWNER, { runId: first, step: 'answer_question' });
+    expect(run).toBeNull();
+    expect((await contents(forkId)).map((c) => c.split(':')[0])).toEqual(['user', 'assistant']);
+    const next = await service.startRun(forkId, OWNER, 'and herons in winter?');
+    await follow(next).closed;
+    expect(seen.at(-1)).toEqual(['user', 'assistant', 'user']);
+  });
+
+  it('is a 404 for a run of another conversation, a step the run did not take or has not finished, or another session', async () => {
+    const service = serviceOn(store.db, demoModels({ streamResponse: (step, history, signal) => createDemoModel(60).streamResponse(step, history, signal) }));
+    const { id, first } = await conversationWithTwoRuns(serviceOn(store.db));
+    const other = await newConversation();
+    const attempts = [
+      () => service.fork(other, OWNER, { runId: first, step: 'prompt' }),
+      () => service.fork(id, OWNER, { runId: crypto.randomUUID(), step: 'prompt' }),
+      () => service.fork(id, OWNER, { runId: first, step: 'generate_code' }),
+      () => service.fork(id, 'stranger', { runId: first, step: 'prompt' }),
+    ];
+    for (const attempt of attempts) await expect(attempt()).rejects.toMatchObject({ code: 'not_found' });
+    const running = await service.startRun(other, OWNER, 'what is a heron?');
+    await expect(service.fork(other, OWNER, { runId: running.id, step: 'answer_question' })).rejects.toMatchObject({ code: 'not_found' });
+    running.cancel();
+    await running.finished;
   });
 });

@@ -1,0 +1,23 @@
+import { forkConversation } from '@/lib/agent/run-service';
+import { ForkBodySchema } from '@/lib/contract';
+import { parseConversationId } from '@/lib/conversations';
+import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
+import { requireSession } from '@/lib/session';
+
+type Context = { params: Promise<{ id: string }> };
+
+export const dynamic = 'force-dynamic';
+
+/** A new conversation from a step of one of this conversation's runs; a continuation runs on in the background. */
+export const POST = handle(async (request, { params }: Context) => {
+  const body = await readJsonBody(request, ForkBodySchema, 'invalid_body');
+  const conversationId = parseConversationId((await params).id);
+  const session = await requireSession(request);
+  const { id } = await forkConversation(conversationId, session.owner, body);
+  return Response.json({ id }, { status: 201, headers: { Location: `/api/conversations/${id}` } });
+});
+
+export const GET = methodNotAllowed(['POST']);
+export const PUT = GET;
+export const PATCH = GET;
+export const DELETE = GET;
