@@ -4,13 +4,12 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { getEnv } from '@/lib/env';
 import { closeOrphanedRuns } from '@/lib/db/queries';
-import { schema, type Schema } from '@/lib/db/schema';
+import { schema, type Db } from '@/lib/db/schema';
 
 /** Both drivers' databases share this type, so every query is written once. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type { Db };
 
 export type Store = {
   db: Db;

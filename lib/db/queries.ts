@@ -12,8 +12,7 @@ import {
   type RunTrace,
   type TraceStep,
 } from '@/lib/contract';
-import type { Db } from '@/lib/db/client';
-import { conversations, messages, runs, runSteps } from '@/lib/db/schema';
+import { conversations, messages, runs, runSteps, type Db } from '@/lib/db/schema';
 import type { TokenUsage } from '@/lib/llm/types';
 
 type MessageRow = typeof messages.$inferSelect;

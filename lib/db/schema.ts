@@ -1,4 +1,17 @@
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+  type PgDatabase,
+  type PgQueryResultHKT,
+} from 'drizzle-orm/pg-core';
 
 /** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
 export const conversations = pgTable(
@@ -104,3 +117,6 @@ export const runSteps = pgTable(
 
 export const schema = { conversations, runs, messages, runSteps, runQuotas };
 export type Schema = typeof schema;
+
+/** A database handle over this schema: PGlite or PostgreSQL, passed to every query. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
