@@ -5,7 +5,8 @@ import nextTs from 'eslint-config-next/typescript';
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
-  globalIgnores(['.next/**', 'node_modules/**', 'next-env.d.ts', 'test-results/**', 'playwright-report/**']),
+  // bench/peer is a separate app with its own dependencies (the AI SDK peer for the benchmark).
+  globalIgnores(['.next/**', 'node_modules/**', 'next-env.d.ts', 'test-results/**', 'playwright-report/**', 'bench/peer/**']),
   {
     files: ['lib/**/*.ts'],
     rules: {

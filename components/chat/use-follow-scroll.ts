@@ -5,6 +5,12 @@ const NEAR_BOTTOM_PX = 96;
 /** Scroll moves smaller than this (px) are layout jitter, not the reader scrolling up. */
 const SCROLL_JITTER_PX = 2;
 
+/** Keys that scroll the page up. */
+const SCROLL_UP_KEYS = new Set(['ArrowUp', 'PageUp', 'Home']);
+
+const isEditable = (target: EventTarget | null) =>
+  target instanceof HTMLElement && (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'INPUT');
+
 const isNearBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - NEAR_BOTTOM_PX;
 const scrollToBottom = () => window.scrollTo({ top: document.documentElement.scrollHeight });
 
@@ -24,9 +30,23 @@ export function useFollowScroll(content: unknown) {
       else if (isNearBottom()) following.current = true;
       lastY = y;
     };
+    // The reader's intent, as it happens: a smooth scroll up reports its first `scroll` a frame later, and a
+    // delta arriving in between would pull the page back down (and cancel the reader's scroll).
+    const stop = () => void (following.current = false);
+    const onWheel = (event: WheelEvent) => event.deltaY < 0 && stop();
+    // Keys typed in the prompt box move its caret, not the page.
+    const onKey = (event: KeyboardEvent) => SCROLL_UP_KEYS.has(event.key) && !isEditable(event.target) && stop();
     window.addEventListener('scroll', onScroll, { passive: true });
+    window.addEventListener('wheel', onWheel, { passive: true });
+    window.addEventListener('touchmove', stop, { passive: true });
+    window.addEventListener('keydown', onKey);
     scrollToBottom();
-    return () => window.removeEventListener('scroll', onScroll);
+    return () => {
+      window.removeEventListener('scroll', onScroll);
+      window.removeEventListener('wheel', onWheel);
+      window.removeEventListener('touchmove', stop);
+      window.removeEventListener('keydown', onKey);
+    };
   }, []);
 
   useLayoutEffect(() => {
