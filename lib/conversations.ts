@@ -61,32 +61,30 @@ export const listVisitorConversations = cache(async (): Promise<ConversationSumm
 });
 
 /**
- * For pages: the visitor's conversation, with whether an answer is being written in it right now (the page then
- * follows it live); null when the id names none of theirs (malformed ids included).
+ * For pages: `read` for the visitor's session on a conversation id; null when the id names none of theirs
+ * (no session yet, a malformed id, another session's conversation).
  */
-export const findVisitorConversation = cache(async (id: string): Promise<(Conversation & { running: boolean }) | null> => {
+async function forVisitor<T>(id: string, read: (session: Session, id: string) => Promise<T>): Promise<T | null> {
   const session = await readSession();
   if (!session) return null;
   try {
-    const conversation = await getConversation(session, parseConversationId(id));
-    return { ...conversation, running: findActiveRun(conversation.id, session.owner) !== undefined };
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') return null;
-    throw error;
-  }
-});
-
-/** For pages: the runs of the visitor's conversation, null when it is not theirs. */
-export async function findVisitorRunTraces(id: string): Promise<RunTrace[] | null> {
-  const session = await readSession();
-  if (!session) return null;
-  try {
-    return await getRunTraces(session, parseConversationId(id));
+    return await read(session, parseConversationId(id));
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_found') return null;
     throw error;
   }
 }
+
+/** For pages: the visitor's conversation, with whether an answer is being written in it now (the page follows it). */
+export const findVisitorConversation = cache((id: string) =>
+  forVisitor(id, async (session, conversationId): Promise<Conversation & { running: boolean }> => {
+    const conversation = await getConversation(session, conversationId);
+    return { ...conversation, running: findActiveRun(conversation.id, session.owner) !== undefined };
+  }),
+);
+
+/** For pages: the runs of the visitor's conversation. */
+export const findVisitorRunTraces = (id: string) => forVisitor(id, getRunTraces);
 
 /** Deleting stops whatever is running in the conversation first. */
 export async function deleteConversation(session: Session, id: string): Promise<void> {

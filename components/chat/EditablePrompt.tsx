@@ -1,19 +1,16 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { requestFork } from '@/components/chat/fork-request';
+import { useFork } from '@/components/chat/use-fork';
 
 /**
  * A stored prompt with an Edit button. Saving an edit forks the conversation at that prompt: the edited flow runs
  * in a new conversation linked to this one, and nothing here is overwritten.
  */
 export function EditablePrompt({ conversationId, runId, content }: { conversationId: string; runId: string; content: string }) {
-  const router = useRouter();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(content);
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { fork, pending, error } = useFork(conversationId);
 
   if (!editing) {
     return (
@@ -33,25 +30,13 @@ export function EditablePrompt({ conversationId, runId, content }: { conversatio
     );
   }
 
-  const save = async () => {
-    if (!draft.trim()) return;
-    setPending(true);
-    setError(null);
-    try {
-      router.push(`/c/${await requestFork(conversationId, { runId, step: 'prompt', prompt: draft })}`);
-    } catch (cause) {
-      setError(cause instanceof Error ? cause.message : 'The edit could not be sent.');
-      setPending(false);
-    }
-  };
-
   return (
     <form
       className="flex flex-col items-end gap-2"
       aria-label="Edit prompt"
       onSubmit={(event) => {
         event.preventDefault();
-        void save();
+        if (draft.trim()) void fork({ runId, step: 'prompt', prompt: draft });
       }}
     >
       <textarea

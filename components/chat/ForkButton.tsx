@@ -1,31 +1,18 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useState } from 'react';
 import type { ForkBody } from '@/lib/contract';
-import { requestFork } from '@/components/chat/fork-request';
+import { useFork } from '@/components/chat/use-fork';
 
 /** A button that forks the conversation from a step of a run and opens the fork (where its run, if any, goes on). */
 export function ForkButton({ conversationId, fork, label, title }: { conversationId: string; fork: ForkBody; label: string; title: string }) {
-  const router = useRouter();
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { fork: forkNow, pending, error } = useFork(conversationId);
   return (
     <span className="inline-flex items-center gap-2">
       <button
         type="button"
         title={title}
         disabled={pending}
-        onClick={async () => {
-          setPending(true);
-          setError(null);
-          try {
-            router.push(`/c/${await requestFork(conversationId, fork)}`);
-          } catch (cause) {
-            setError(cause instanceof Error ? cause.message : 'The fork failed.');
-            setPending(false);
-          }
-        }}
+        onClick={() => void forkNow(fork)}
         className="rounded px-2 py-0.5 text-xs text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-accent disabled:opacity-50"
       >
         {pending ? 'Forking…' : label}

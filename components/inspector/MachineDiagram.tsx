@@ -1,7 +1,7 @@
+import { LINE_HEIGHT } from '@/lib/inspector/diagram-metrics';
 import type { MachineLayout, PlacedEdge, PlacedNode, Point } from '@/lib/inspector/machine-layout';
 
 const TITLE_BASELINE = 17;
-const LINE_HEIGHT = 16;
 
 const pathOf = (points: Point[]) => points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ');
 

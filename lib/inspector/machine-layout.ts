@@ -1,6 +1,7 @@
 import 'server-only';
 import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
 import { agentMachine } from '@/lib/agent/machine';
+import { LINE_HEIGHT } from '@/lib/inspector/diagram-metrics';
 import { machineGraph, transitionLabel, type MachineEdge, type MachineGraph, type MachineNode } from '@/lib/agent/machine-graph';
 
 export type Point = { x: number; y: number };
@@ -12,9 +13,6 @@ export type PlacedNode = MachineNode & Box & { lines: string[]; container: boole
 export type PlacedEdge = MachineEdge & { transitions: MachineEdge[]; points: Point[]; label: (Box & { text: string }) | null };
 export type MachineLayout = { width: number; height: number; initial: string | null; nodes: PlacedNode[]; edges: PlacedEdge[] };
 
-/** The picture's text metrics (12 px system sans-serif); ELK needs sizes before it places anything. */
-export const FONT_SIZE = 12;
-export const LINE_HEIGHT = 16;
 const CHAR_WIDTH = 7;
 const TITLE_HEIGHT = 26;
 const PADDING = 12;
@@ -87,17 +85,14 @@ export async function layoutMachine(graph: MachineGraph): Promise<MachineLayout>
   });
 
   // ELK gives each node relative to its parent and each edge relative to its container: make them absolute.
-  const origin = new Map<string, Point>([[graph.id, { x: 0, y: 0 }]]);
   const boxes = new Map<string, Box>();
   const place = (node: ElkNode, parent: Point) => {
     const box = { x: parent.x + (node.x ?? 0), y: parent.y + (node.y ?? 0), width: node.width ?? 0, height: node.height ?? 0 };
-    origin.set(node.id, box);
     boxes.set(node.id, box);
     for (const child of node.children ?? []) place(child, box);
   };
   for (const child of root.children ?? []) place(child, { x: 0, y: 0 });
 
-  const byId = new Map(graph.nodes.map((node) => [node.id, node]));
   const nodes: PlacedNode[] = graph.nodes.map((node) => ({
     ...node,
     ...(boxes.get(node.id) ?? { x: 0, y: 0, width: 0, height: 0 }),
@@ -116,8 +111,9 @@ export async function layoutMachine(graph: MachineGraph): Promise<MachineLayout>
     const [edge] = bundle as [MachineEdge];
     const laid = laidEdges.get(edge.id);
     const section = laid?.sections?.[0];
-    if (!laid || !section || !byId.has(edge.source)) return [];
-    const offset = origin.get(laid.container ?? graph.id) ?? { x: 0, y: 0 };
+    if (!laid || !section) return [];
+    // Edges the root contains are already absolute.
+    const offset = boxes.get(laid.container ?? graph.id) ?? { x: 0, y: 0 };
     const shift = (p: Point) => ({ x: p.x + offset.x, y: p.y + offset.y });
     const label = laid.labels?.[0];
     return [
