@@ -13,6 +13,7 @@ const EnvSchema = z.object({
   ROUTER_MODEL: optionalString,
   DEMO_TOKEN_DELAY_MS: intWithDefault(35),
   SAFETY_CHECK: z.preprocess(emptyToUndefined, z.enum(['moderation', 'rules', 'off']).optional()),
+  PRE_STEPS: z.preprocess(emptyToUndefined, z.enum(['parallel', 'sequential']).default('parallel')),
   MAX_PROMPT_BYTES: intWithDefault(32 * 1024, 1),
   UPSTREAM_IDLE_TIMEOUT_MS: intWithDefault(60_000, 1),
   UPSTREAM_MAX_RETRIES: intWithDefault(2),
@@ -30,6 +31,7 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+export type PreSteps = Env['PRE_STEPS'];
 
 let cached: Env | undefined;
 

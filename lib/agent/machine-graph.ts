@@ -106,12 +106,12 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
  * With no step running (no run, or a run that has ended), the state the machine rests in.
  */
 export function activeStates(
-  graph: Pick<MachineGraph, 'initial' | 'nodes'>,
+  graph: Pick<MachineGraph, 'initial' | 'nodes' | 'edges'>,
   steps: Partial<Record<ReportedStep, StepStatus>> | null,
 ): Set<string> {
   const byKey = new Map(graph.nodes.map((node) => [node.key, node]));
   const byId = new Map(graph.nodes.map((node) => [node.id, node]));
-  const hasChildren = (id: string) => graph.nodes.some((node) => node.parent === id);
+  const childrenOf = (id: string) => graph.nodes.filter((node) => node.parent === id);
   const active = new Set<string>();
   const withAncestors = (id: string | null | undefined) => {
     for (let node = id ? byId.get(id) : undefined; node; node = node.parent ? byId.get(node.parent) : undefined) {
@@ -122,14 +122,23 @@ export function activeStates(
     const node = byKey.get(name);
     return node ? [{ node, status }] : [];
   });
+  /** A region runs in its child that invokes the step's actor, and rests in the final state that child reaches. */
+  const regionState = (region: MachineNode, status: StepStatus | undefined) => {
+    const worker = childrenOf(region.id).find((child) => child.invokes.length > 0);
+    if (status === undefined) return region.initial;
+    if (status === 'started') return worker?.id ?? region.initial;
+    return graph.edges.find((edge) => edge.source === worker?.id && edge.event === 'done' && byId.get(edge.target)?.type === 'final')?.target;
+  };
   // A running step of its own (the response) means the regions are behind it.
-  const running = entries.find(({ node, status }) => status === 'started' && !hasChildren(node.id));
+  const running = entries.find(({ node, status }) => status === 'started' && childrenOf(node.id).length === 0);
   if (running) withAncestors(running.node.id);
   else if (entries.some(({ status }) => status === 'started')) {
-    for (const { node, status } of entries) {
-      if (!hasChildren(node.id)) continue;
-      const finalChild = graph.nodes.find((child) => child.parent === node.id && child.type === 'final');
-      withAncestors(status === 'started' ? node.initial : finalChild?.id);
+    // Every region of the parallel state: one not reported yet waits in the state it starts in.
+    const parents = new Set(entries.filter(({ node }) => childrenOf(node.id).length > 0).map(({ node }) => node.parent));
+    for (const parent of parents) {
+      for (const region of parent ? childrenOf(parent) : []) {
+        withAncestors(regionState(region, entries.find(({ node }) => node.id === region.id)?.status));
+      }
     }
   }
   if (active.size === 0) withAncestors(graph.initial);

@@ -112,6 +112,12 @@ export const agentMachine = setup({
   guards: {
     isUnsafe: ({ context }) => context.safety?.safe === false,
     modeIs: ({ context }, params: { mode: Mode }) => context.mode === params.mode,
+    /**
+     * Whether the mode is decided beside the safety check (the default: the first token comes a whole model call
+     * sooner) or after it (PRE_STEPS=sequential: one call at a time, and no router call for a refused prompt).
+     */
+    preStepsInParallel: (_args, _params: undefined) => true,
+    isChecked: ({ context }) => context.safety !== null,
   },
   actions: {
     acceptPrompt: assign(({ context, event }) => {
@@ -211,7 +217,21 @@ export const agentMachine = setup({
       },
       states: {
         check_safety: analysisRegion('check_safety', 'checkSafety'),
-        decide_mode: analysisRegion('decide_mode', 'decideMode'),
+        decide_mode: {
+          initial: 'waiting',
+          states: {
+            waiting: {
+              always: [
+                { guard: 'preStepsInParallel', target: 'running' },
+                // Run one after the other, a refused prompt needs no mode: routing sends it to the refusal.
+                { guard: 'isUnsafe', target: 'skipped' },
+                { guard: 'isChecked', target: 'running' },
+              ],
+            },
+            skipped: { type: 'final' },
+            ...analysisRegion('decide_mode', 'decideMode').states,
+          },
+        },
       },
       onDone: 'routing',
     },
@@ -234,7 +254,10 @@ export const agentMachine = setup({
 });
 
 
-/** The two analysis steps are regions of one parallel state: each runs its actor, then rests in `done`. */
+/**
+ * The two analysis steps are regions of one parallel state: each runs its actor, then rests in `done`
+ * (decide_mode first waits for its turn when the steps run one after the other).
+ */
 function analysisRegion(step: AnalysisStep, src: 'checkSafety' | 'decideMode') {
   return {
     initial: 'running',

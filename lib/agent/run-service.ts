@@ -20,7 +20,7 @@ import {
   type RunQuota,
 } from '@/lib/db/queries';
 import { AppError, toAppError } from '@/lib/errors';
-import { getEnv } from '@/lib/env';
+import { getEnv, type PreSteps } from '@/lib/env';
 import { getModels, type Models } from '@/lib/llm';
 import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
 import { createMemoryEventLog } from '@/lib/stream/event-log';
@@ -28,7 +28,14 @@ import { createMemoryEventLog } from '@/lib/stream/event-log';
 type AgentActor = Actor<typeof agentMachine>;
 type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
 
-export type RunServiceDeps = { db: Db; models: Models; registry: RunRegistry; quota: RunQuota };
+export type RunServiceDeps = {
+  db: Db;
+  models: Models;
+  registry: RunRegistry;
+  quota: RunQuota;
+  /** The safety check and the mode decision side by side (the default), or one after the other. */
+  preSteps?: PreSteps;
+};
 
 /** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
 export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
@@ -38,19 +45,24 @@ function toTurns(items: ChatItem[]): ChatTurn[] {
   return items.filter((item) => item.type !== 'error' && item.content !== '').map(({ role, content }) => ({ role, content }));
 }
 
+type AgentMachine = typeof agentMachine;
+
 /** The machine with the real actors, built once per set of models: `provide` rebuilds the whole state tree. */
-const machines = new WeakMap<Models, typeof agentMachine>();
-function machineFor(models: Models): typeof agentMachine {
-  let machine = machines.get(models);
-  if (!machine) machines.set(models, (machine = agentMachine.provide({ actors: createAgentActors(models) })));
-  return machine;
+const machines = new WeakMap<Models, Partial<Record<PreSteps, AgentMachine>>>();
+function machineFor(models: Models, preSteps: PreSteps): AgentMachine {
+  const built = machines.get(models) ?? {};
+  machines.set(models, built);
+  return (built[preSteps] ??= agentMachine.provide({
+    actors: createAgentActors(models),
+    guards: { preStepsInParallel: () => preSteps === 'parallel' },
+  }));
 }
 
 /** The agent as it was at the end of the last turn; null when there is no usable snapshot. */
-function restoreActor(models: Models, snapshot: unknown): AgentActor | null {
+function restoreActor(machine: AgentMachine, snapshot: unknown): AgentActor | null {
   if (!snapshot) return null;
   try {
-    return createActor(machineFor(models), { snapshot: snapshot as AgentSnapshot, input: {} });
+    return createActor(machine, { snapshot: snapshot as AgentSnapshot, input: {} });
   } catch (error) {
     console.warn('[sluice] stored agent snapshot could not be restored; rebuilding from messages', error);
     return null;
@@ -71,7 +83,9 @@ const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context }
  * follow. Only what the contract names waits on the store: the user message before any model call, the
  * assistant message (and the run's trace) before `done`.
  */
-export function createRunService({ db, models, registry, quota }: RunServiceDeps) {
+export function createRunService({ db, models, registry, quota, preSteps = 'parallel' }: RunServiceDeps) {
+  const machine = machineFor(models, preSteps);
+
   async function launch(conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
     const runId = randomUUID();
     const userMessageId = randomUUID();
@@ -91,7 +105,7 @@ export function createRunService({ db, models, registry, quota }: RunServiceDeps
       turn.priorMessages === 0
         ? Promise.resolve([])
         : listMessages(db, conversationId).then((items) => items.filter((item) => item.id !== userMessageId));
-    const actor = restoreActor(models, turn.snapshot) ?? (await freshActor(history));
+    const actor = restoreActor(machine, turn.snapshot) ?? (await freshActor(history));
     const run = wireRun({ actor, runId, conversationId, prompt, history });
     actor.start();
     actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
@@ -100,7 +114,7 @@ export function createRunService({ db, models, registry, quota }: RunServiceDeps
 
   /** Without a snapshot (a new conversation, or one that cannot be restored) the history comes from the messages. */
   async function freshActor(history: Promise<ChatItem[]>): Promise<AgentActor> {
-    return createActor(machineFor(models), { input: { history: toTurns(await history) } });
+    return createActor(machine, { input: { history: toTurns(await history) } });
   }
 
   function wireRun(args: {
@@ -290,6 +304,7 @@ async function defaultService() {
     models: getModels(),
     registry: runRegistry,
     quota: { runs: env.RATE_LIMIT_RUNS, windowS: env.RATE_LIMIT_WINDOW_S },
+    preSteps: env.PRE_STEPS,
   });
 }
 

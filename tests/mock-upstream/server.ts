@@ -20,6 +20,9 @@
  *   [nousage]           report no token usage (otherwise: a usage chunk when the request asks for it with
  *                       stream_options.include_usage, and `usage` on the router's answer; a token is a word)
  *   [flag]              the moderation endpoint flags the input
+ *
+ * A `pace` (benchmarks) sets what happens without directives: the answer's length and shape, the gap between its
+ * tokens, and how long the router and the moderation endpoint take.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,10 +71,43 @@ export function mockRouterMode(prompt: string): string {
   return JSON.stringify({ mode });
 }
 
-export function mockReply(body: Record<string, unknown>): string {
+export type MockPace = {
+  /** Answer with this many word-sized tokens instead of the default sentence. */
+  replyTokens?: number;
+  /** Plain words, or Markdown with headings, lists and fenced code (what a chat page has to render). */
+  replyKind?: 'words' | 'markdown';
+  tokenGapMs?: number;
+  routerDelayMs?: number;
+  moderationDelayMs?: number;
+};
+
+const MARKDOWN_BLOCKS = [
+  '## Section heading\n\n',
+  'A paragraph with **bold** words, `inline code` and a [link](https://example.com) that goes on for a while. ',
+  '\n\n- a list item with some words\n- another item, *emphasised*\n\n',
+  '```ts\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n```\n\n',
+  '> a quoted line that a reader would skim\n\n',
+];
+
+/** `count` word-sized tokens of plain words or of Markdown. */
+export function pacedReply(count: number, kind: MockPace['replyKind'] = 'words'): string {
+  if (kind === 'words') return Array.from({ length: count }, (_, i) => `w${i}`).join(' ');
+  const parts: string[] = [];
+  let made = 0;
+  for (let i = 0; made < count; i++) {
+    const block = tokens(MARKDOWN_BLOCKS[i % MARKDOWN_BLOCKS.length]!);
+    const taken = block.slice(0, count - made);
+    parts.push(taken.join(''));
+    made += taken.length;
+  }
+  return parts.join('');
+}
+
+export function mockReply(body: Record<string, unknown>, pace: MockPace = {}): string {
   const prompt = lastUserText(body);
   const forced = directive(prompt, 'reply');
   if (forced) return forced;
+  if (pace.replyTokens) return pacedReply(pace.replyTokens, pace.replyKind);
   const system = systemText(body);
   if (/only code/i.test(system)) return '```js\nconsole.log("mock code");\n```';
   if (/poem/i.test(system)) return 'Roses from the mock,\nstreaming round the clock.';
@@ -129,12 +165,26 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 /** One write per event: what benchmarks use, since the odd splits' timer jitter would drown what they measure. */
 const writeWhole: Write = async (res, text) => void res.write(text);
 
-async function streamChat(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest, write: Write) {
+/** Waits `ms`, or less when the client leaves first; true when the client is still there. */
+async function delayUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
+  if (ms > 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      res.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return !res.destroyed;
+}
+
+async function streamChat(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest, write: Write, pace: MockPace) {
   const prompt = lastUserText(body);
   const model = String(body.model ?? 'mock');
   const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
   const slow = directive(prompt, 'slow');
-  const gapMs = slow ? Number(slow) : 5;
+  const gapMs = slow ? Number(slow) : (pace.tokenGapMs ?? 5);
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   res.flushHeaders();
   const stall = directive(prompt, 'stall');
@@ -144,7 +194,7 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   await write(res, `data: ${chunkJson(id, model, { role: 'assistant', content: '' }, null)}\n\n`, 1);
   if (stall === '') return untilClientLeaves();
   const stallAfter = stall === undefined ? -1 : Number(stall);
-  const reply = mockReply(body);
+  const reply = mockReply(body, pace);
   const parts = tokens(reply);
   const failAfterTwo = directive(prompt, 'fail');
   for (const [index, token] of parts.entries()) {
@@ -181,9 +231,9 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   record.finished = true;
 }
 
-export type MockUpstreamOptions = { port?: number; splitWrites?: boolean };
+export type MockUpstreamOptions = { port?: number; splitWrites?: boolean; pace?: MockPace };
 
-export async function startMockUpstream({ port: listenPort = 0, splitWrites = true }: MockUpstreamOptions = {}): Promise<MockUpstream> {
+export async function startMockUpstream({ port: listenPort = 0, splitWrites = true, pace = {} }: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const write: Write = splitWrites ? writeOddly : writeWhole;
   const requests: RecordedRequest[] = [];
 
@@ -233,19 +283,10 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
       record.finished = true;
       return;
     }
-    if (kind === 'chat') return streamChat(res, body, record, write);
+    if (kind === 'chat') return streamChat(res, body, record, write, pace);
     if (kind === 'router') {
-      const routerDelay = Number(directive(prompt, 'slowrouter') ?? 0);
-      if (routerDelay > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, routerDelay);
-          res.on('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        if (res.destroyed || record.closedByClient) return;
-      }
+      const routerDelay = Number(directive(prompt, 'slowrouter') ?? pace.routerDelayMs ?? 0);
+      if (!(await delayUnlessClosed(res, routerDelay)) || record.closedByClient) return;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       const content = mockRouterMode(prompt);
       res.end(
@@ -263,6 +304,7 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     }
     if (kind === 'moderation') {
       const input = String(body.input ?? '');
+      if (!(await delayUnlessClosed(res, pace.moderationDelayMs ?? 0)) || record.closedByClient) return;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(
         JSON.stringify({

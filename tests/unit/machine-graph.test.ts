@@ -20,6 +20,8 @@ describe('the machine graph, read from the definition', () => {
         'agent.analyzing.check_safety.running',
         'agent.analyzing.check_safety.done',
         'agent.analyzing.decide_mode',
+        'agent.analyzing.decide_mode.waiting',
+        'agent.analyzing.decide_mode.skipped',
         'agent.analyzing.decide_mode.running',
         'agent.analyzing.decide_mode.done',
         'agent.answer_question',
@@ -33,6 +35,13 @@ describe('the machine graph, read from the definition', () => {
     expect(byId['agent.analyzing.check_safety']).toMatchObject({ type: 'compound', parent: 'agent.analyzing', initial: 'agent.analyzing.check_safety.running' });
     expect(byId['agent.analyzing.check_safety.running']?.invokes).toEqual(['checkSafety']);
     expect(byId['agent.analyzing.decide_mode.done']?.type).toBe('final');
+    // PRE_STEPS=sequential: the mode decision waits for the verdict, and a refused prompt skips it
+    expect(byId['agent.analyzing.decide_mode']?.initial).toBe('agent.analyzing.decide_mode.waiting');
+    expect(edge('analyzing.decide_mode.waiting', 'analyzing.decide_mode.running')).toEqual([
+      ['always', 'preStepsInParallel'],
+      ['always', 'isChecked'],
+    ]);
+    expect(edge('analyzing.decide_mode.waiting', 'analyzing.decide_mode.skipped')).toEqual([['always', 'isUnsafe']]);
     expect(byId['agent.answer_question']).toMatchObject({ invokes: ['respond'], handles: ['response.delta', 'model.call'] });
   });
 
@@ -88,6 +97,16 @@ describe('the active states of a run', () => {
       'agent.analyzing.check_safety.done',
       'agent.analyzing.decide_mode',
       'agent.analyzing.decide_mode.running',
+    ]);
+  });
+
+  it('one after the other (sequential): the mode decision waits while the safety check runs', () => {
+    expect(sorted(activeStates(graph, { check_safety: 'started' }))).toEqual([
+      'agent.analyzing',
+      'agent.analyzing.check_safety',
+      'agent.analyzing.check_safety.running',
+      'agent.analyzing.decide_mode',
+      'agent.analyzing.decide_mode.waiting',
     ]);
   });
 

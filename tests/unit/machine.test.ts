@@ -18,6 +18,8 @@ type Fakes = {
   safety?: (input: AnalysisInput) => Promise<SafetyVerdict>;
   mode?: (input: AnalysisInput) => Promise<unknown>;
   respond?: (input: RespondInput, signal: AbortSignal) => Promise<string>;
+  /** PRE_STEPS=sequential: the mode is decided after the safety check. */
+  sequential?: boolean;
 };
 
 /** Streams `words` one at a time to the machine, as a real provider does. */
@@ -45,6 +47,7 @@ function startAgent(fakes: Fakes = {}) {
         fakes.respond ? fakes.respond(input, signal) : streamWords(input, [`[${input.step}] `, 'hello']),
       ),
     },
+    ...(fakes.sequential ? { guards: { preStepsInParallel: () => false } } : {}),
   });
   const actor = createActor(machine, { input: {} });
   const emitted: AgentEmitted[] = [];
@@ -156,6 +159,41 @@ describe('agent machine', () => {
       expect(steps.slice(0, 2).sort()).toEqual(['check_safety:started', 'decide_mode:started']);
     });
   }
+
+  it('one after the other (sequential): the mode is decided only once the safety check has its verdict', async () => {
+    const calls: string[] = [];
+    const { actor, emitted } = startAgent({
+      sequential: true,
+      safety: async () => (calls.push('safety:start'), await delay(20), calls.push('safety:end'), { safe: true }),
+      mode: async () => (calls.push('mode:start'), 'generate_poem'),
+    });
+    const snapshot = await runTurn(actor, 'a poem');
+    expect(calls).toEqual(['safety:start', 'safety:end', 'mode:start']);
+    expect(snapshot.context.responseStep).toBe('generate_poem');
+    expect(stepsOf(emitted).slice(0, 4)).toEqual([
+      'check_safety:started',
+      'check_safety:completed',
+      'decide_mode:started',
+      'decide_mode:completed',
+    ]);
+  });
+
+  it('one after the other (sequential): a refused prompt makes no mode decision at all', async () => {
+    let modeCalls = 0;
+    const { actor, emitted } = startAgent({
+      sequential: true,
+      safety: async ({ prompt }) => (prompt === 'refuse me' ? { safe: false, reason: 'no' } : { safe: true }),
+      mode: async () => (modeCalls++, 'answer_question'),
+    });
+    const snapshot = await runTurn(actor, 'refuse me');
+    expect(modeCalls).toBe(0);
+    expect(snapshot.context.responseStep).toBe('unsafe_response');
+    expect(stepsOf(emitted)).not.toContain('decide_mode:started');
+    // the verdict of one turn is not the next one's: a safe prompt then gets its mode decided
+    const next = await runTurn(actor, 'a question?');
+    expect(modeCalls).toBe(1);
+    expect(next.context.responseStep).toBe('answer_question');
+  });
 
   it('a failing response step ends the turn with an error and keeps the partial text', async () => {
     const { actor, emitted } = startAgent({

@@ -27,8 +27,8 @@ afterAll(async () => store?.close());
 /** The session these runs are started for. */
 const OWNER = 'owner-of-the-test-conversations';
 
-const serviceOn = (db: Db, models = demoModels(), quota = { runs: 1000, windowS: 60 }) =>
-  createRunService({ db, models, registry: createRunRegistry(), quota });
+const serviceOn = (db: Db, models = demoModels(), quota = { runs: 1000, windowS: 60 }, preSteps?: 'parallel' | 'sequential') =>
+  createRunService({ db, models, registry: createRunRegistry(), quota, preSteps });
 
 async function newConversation(ownerId = OWNER) {
   const id = crypto.randomUUID();
@@ -133,6 +133,25 @@ describe('the run service', () => {
       [2, 'decide_mode', 'completed'],
       [3, 'answer_question', 'completed'],
     ]);
+  });
+
+  it('PRE_STEPS=sequential decides the mode after the verdict, and not at all for a refused prompt', async () => {
+    let modeCalls = 0;
+    const demo = createDemoModel(1);
+    const models = demoModels({ decideMode: (...args) => (modeCalls++, demo.decideMode(...args)) });
+    const service = serviceOn(store.db, models, undefined, 'sequential');
+    const id = await newConversation();
+    const refused = await service.startRun(id, OWNER, 'something unsafe');
+    await follow(refused).closed;
+    expect((await listRunSteps(store.db, refused.id)).map((s) => s.name)).toEqual(['check_safety', 'unsafe_response']);
+    expect(modeCalls).toBe(0);
+
+    const answered = await service.startRun(id, OWNER, 'write a poem about herons');
+    await follow(answered).closed;
+    const steps = await listRunSteps(store.db, answered.id);
+    expect(steps.map((s) => s.name)).toEqual(['check_safety', 'decide_mode', 'generate_poem']);
+    expect(steps[1]!.startedAt.getTime()).toBeGreaterThanOrEqual(steps[0]!.endedAt!.getTime());
+    expect(modeCalls).toBe(1);
   });
 
   it('sends done only once the answer is stored', async () => {
