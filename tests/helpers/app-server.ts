@@ -7,19 +7,22 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export type AppServer = {
+export type NextServer = {
   url: string;
-  dataDir: string;
   /** The server process. */
   pid: () => number | undefined;
   /** The server's resident memory now, in MB (Linux). */
   residentMb: () => Promise<number>;
+  /** CPU time the server has used since it started, user and system, in ms (Linux). */
+  cpuMs: () => Promise<number>;
   logs: () => string;
   restart: () => Promise<void>;
   /** Kills the server with SIGKILL, as a crash or an out-of-memory kill would; `restart` brings it back. */
   crash: () => Promise<void>;
   stop: () => Promise<void>;
 };
+
+export type AppServer = NextServer & { dataDir: string };
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,16 +49,45 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
     throw new Error('The app is not built: run `npm run build` first (`npm test` does it).');
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sluice-app-'));
+  const server = await startNextServer({
+    root: ROOT,
+    // Suites send more prompts a minute than a person would: the rate limit is tested where it is set low.
+    env: { DATA_DIR: dataDir, RATE_LIMIT_RUNS: '10000', ...env },
+    isReady: (response) => response.ok,
+    healthPath: '/api/health',
+  });
+  return {
+    ...server,
+    dataDir,
+    stop: async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * Any built Next.js app under `next start` (this one, or the benchmark's peer), on a free port: ready once
+ * `healthPath` answers as `isReady` wants.
+ */
+export async function startNextServer(options: {
+  root: string;
+  env?: Record<string, string>;
+  healthPath: string;
+  isReady: (response: Response) => boolean;
+}): Promise<NextServer> {
+  const { root, healthPath, isReady } = options;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let output = '';
 
   const launch = async () => {
-    child = spawn(process.execPath, [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      cwd: ROOT,
-      // Suites send more prompts a minute than a person would: the rate limit is tested where it is set low.
-      env: { ...baseEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', DATA_DIR: dataDir, RATE_LIMIT_RUNS: '10000', ...env },
+    child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: root,
+      env: { ...baseEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk) => (output += chunk));
@@ -64,8 +96,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`next start exited early:\n${output}`);
       try {
-        const response = await fetch(`${url}/api/health`);
-        if (response.ok) return;
+        const response = await fetch(`${url}${healthPath}`);
+        if (isReady(response)) return;
       } catch {
         // not listening yet
       }
@@ -87,12 +119,17 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   await launch();
   return {
     url,
-    dataDir,
     pid: () => child?.pid,
     residentMb: async () => {
       if (!child?.pid) return NaN;
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+    },
+    cpuMs: async () => {
+      if (!child?.pid) return NaN;
+      // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the parenthesised command name.
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+      return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1000;
     },
     logs: () => output,
     crash: async () => {
@@ -107,9 +144,6 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
       await kill();
       await launch();
     },
-    stop: async () => {
-      await kill();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    stop: kill,
   };
 }

@@ -1,0 +1,87 @@
+/**
+ * The chat page streaming a long Markdown answer in Chromium: the longest main-thread task while it streams, and
+ * the main thread's time per 1,000 characters over each quarter of the answer (flat when rendering grows
+ * linearly with the answer, rising when it grows faster).
+ */
+import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, resolveChromium } from '../../tests/e2e/chromium';
+
+export type BrowserFigures = {
+  tokens: number;
+  characters: number;
+  seconds: number;
+  longestTaskMs: number;
+  tasksOver50Ms: number;
+  /** Main-thread time spent running script while the answer streamed. */
+  scriptingMs: number;
+  /** All main-thread work (script, style, layout, paint) while the answer streamed. */
+  mainThreadMs: number;
+  /** Main-thread ms per 1,000 characters in each quarter of the answer. */
+  mainThreadMsPer1kCharsByQuarter: number[];
+};
+
+type TraceEvent = { name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } };
+
+/** The renderer's main thread's tasks, from a Chromium trace. */
+function mainThreadTasks(trace: Buffer): number[] {
+  const { traceEvents } = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] };
+  const main = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const isMain = (e: TraceEvent) => main.some((m) => m.pid === e.pid && m.tid === e.tid);
+  return traceEvents.filter((e) => e.name === 'RunTask' && e.ph === 'X' && isMain(e)).map((e) => (e.dur ?? 0) / 1000);
+}
+
+export async function measureChatPage(appUrl: string, tokens: number): Promise<BrowserFigures> {
+  const browser = await chromium.launch({ executablePath: resolveChromium(), args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(appUrl);
+    await page.locator('form[data-ready]').waitFor();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const metrics = async () => {
+      const { metrics: list } = await cdp.send('Performance.getMetrics');
+      const byName = Object.fromEntries(list.map((m) => [m.name, m.value]));
+      return { scriptS: byName.ScriptDuration ?? 0, taskS: byName.TaskDuration ?? 0 };
+    };
+    const liveAnswer = page.getByTestId('live-answer');
+    const characters = () => liveAnswer.evaluateAll((nodes) => nodes.reduce((sum, node) => sum + (node.textContent?.length ?? 0), 0));
+
+    await browser.startTracing(page, { categories: ['devtools.timeline'] });
+    const before = await metrics();
+    const started = performance.now();
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('Write me a long guide with code?');
+    await box.press('Enter');
+    await liveAnswer.waitFor();
+    const samples: { chars: number; taskS: number }[] = [];
+    let last = { ...before };
+    for (;;) {
+      const [chars, now] = await Promise.all([characters(), metrics()]);
+      if ((await liveAnswer.count()) === 0) break;
+      samples.push({ chars, taskS: now.taskS });
+      last = now;
+      await page.waitForTimeout(250);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const tasks = mainThreadTasks(await browser.stopTracing());
+    const total = samples.at(-1)?.chars ?? 0;
+    const quarters = [1, 2, 3, 4].map((q) => {
+      const from = samples.find((s) => s.chars >= ((q - 1) / 4) * total) ?? samples[0];
+      const to = samples.find((s) => s.chars >= (q / 4) * total) ?? samples.at(-1);
+      if (!from || !to || to.chars === from.chars) return NaN;
+      return ((to.taskS - from.taskS) * 1000) / ((to.chars - from.chars) / 1000);
+    });
+    return {
+      tokens,
+      characters: total,
+      seconds,
+      longestTaskMs: Math.max(0, ...tasks),
+      tasksOver50Ms: tasks.filter((ms) => ms > 50).length,
+      scriptingMs: (last.scriptS - before.scriptS) * 1000,
+      mainThreadMs: (last.taskS - before.taskS) * 1000,
+      mainThreadMsPer1kCharsByQuarter: quarters,
+    };
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * One level of load against one system: the streams, what the client saw of them, and what the server spent.
+ */
+import type { NextServer } from '../../tests/helpers/app-server';
+import type { StreamSource, StreamTiming } from './streams';
+
+export type LevelFigures = {
+  /** Streams at once (1: one after another, `samples` times). */
+  concurrency: number;
+  samples: number;
+  failed: number;
+  /** What the first failures said, to find the cause. */
+  failures: string[];
+  /** The most streams answering at one moment (between their first and last token). */
+  mostAnswering: number;
+  firstTokenMs: { p50: number; p99: number };
+  /** Time between one token's arrival and the next's, over every token of every stream. */
+  gapMs: { p50: number; p99: number };
+  tokens: number;
+  /** Server CPU (user + system) for the level, per 1,000 tokens delivered; null for the floor (no server). */
+  cpuMsPer1kTokens: number | null;
+  peakRssMb: number | null;
+  seconds: number;
+};
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function mostAnswering(timings: StreamTiming[]): number {
+  const marks = timings
+    .filter((t) => t.tokenTimes.length > 0)
+    .flatMap((t) => [
+      { at: t.tokenTimes[0]!, step: 1 },
+      { at: t.tokenTimes.at(-1)!, step: -1 },
+    ])
+    .sort((a, b) => a.at - b.at || a.step - b.step);
+  let answering = 0;
+  let most = 0;
+  for (const mark of marks) most = Math.max(most, (answering += mark.step));
+  return most;
+}
+
+/** Samples the server's resident memory while `work` runs, and its CPU time around it. */
+async function watchServer<T>(server: NextServer | undefined, work: () => Promise<T>) {
+  if (!server) return { result: await work(), cpuMs: null, peakRssMb: null };
+  let peak = await server.residentMb();
+  const sampler = setInterval(() => {
+    void server.residentMb().then((mb) => (peak = Math.max(peak, mb)), () => {});
+  }, 100);
+  const cpuBefore = await server.cpuMs();
+  try {
+    const result = await work();
+    const cpuMs = (await server.cpuMs()) - cpuBefore;
+    peak = Math.max(peak, await server.residentMb());
+    return { result, cpuMs, peakRssMb: peak };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+export async function measureLevel(options: {
+  source: StreamSource;
+  server?: NextServer;
+  prompt: string;
+  expectedText: string;
+  concurrency: number;
+  /** At concurrency 1, how many streams one after another. */
+  samples: number;
+}): Promise<LevelFigures> {
+  const { source, server, prompt, expectedText, concurrency } = options;
+  const samples = concurrency === 1 ? options.samples : concurrency;
+  // Sessions and conversations are made before the clock and the CPU count start.
+  const streams = await source.prepare(samples, prompt);
+  const started = performance.now();
+  const { result: timings, cpuMs, peakRssMb } = await watchServer(server, async () => {
+    if (concurrency > 1) return Promise.all(streams.map((stream) => stream()));
+    const timings: StreamTiming[] = [];
+    for (const stream of streams) timings.push(await stream());
+    return timings;
+  });
+  const seconds = (performance.now() - started) / 1000;
+
+  const failures = timings.flatMap((t) => {
+    if (t.error) return [t.error];
+    if (t.text !== expectedText) return [`wrong text: ${t.text.length} of ${expectedText.length} characters`];
+    return [];
+  });
+  const tokens = timings.reduce((sum, t) => sum + t.tokenTimes.length, 0);
+  const firstTokens = timings.filter((t) => t.tokenTimes.length > 0).map((t) => t.tokenTimes[0]! - t.start);
+  const gaps = timings.flatMap((t) => t.tokenTimes.slice(1).map((at, i) => at - t.tokenTimes[i]!));
+  return {
+    concurrency,
+    samples,
+    failed: failures.length,
+    failures: [...new Set(failures)].slice(0, 3),
+    mostAnswering: mostAnswering(timings),
+    firstTokenMs: { p50: percentile(firstTokens, 50), p99: percentile(firstTokens, 99) },
+    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99) },
+    tokens,
+    cpuMsPer1kTokens: cpuMs === null ? null : (cpuMs / Math.max(1, tokens)) * 1000,
+    peakRssMb,
+    seconds,
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * The bench's results as a table, a list of the targets with how each fared, and a chart of added latency.
+ */
+import type { BrowserFigures } from './browser';
+import type { LevelFigures } from './measure';
+
+export type SystemId = 'floor-agent' | 'floor-answer' | 'ours' | 'ours-postgres' | 'ours-sequential' | 'peer' | 'pipe';
+
+export type SystemResult = {
+  id: SystemId;
+  label: string;
+  /** The floor its added figures are measured against (none for a floor). */
+  floor: SystemId | null;
+  rssAfterStartMb: number | null;
+  rssAfterOneChatMb: number | null;
+  levels: LevelFigures[];
+  /** Why it was not measured, when it was not. */
+  skipped?: string;
+};
+
+export type BenchResult = {
+  date: string;
+  machine: string;
+  quick: boolean;
+  pace: { tokens: number; tokenGapMs: number; safetyDelayMs: number; modeDelayMs: number };
+  systems: SystemResult[];
+  /** The chat page streaming a long Markdown answer, when measured. */
+  browser?: BrowserFigures;
+};
+
+export type Added = { firstTokenP50: number; firstTokenP99: number; gapP50: number; gapP99: number };
+
+const fixed = (n: number | null | undefined, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
+
+function levelOf(result: BenchResult, id: SystemId, concurrency: number): LevelFigures | undefined {
+  return result.systems.find((s) => s.id === id)?.levels.find((l) => l.concurrency === concurrency);
+}
+
+/** A system's figures minus its own floor's, at the same concurrency in the same run. */
+export function addedOverFloor(result: BenchResult, system: SystemResult, level: LevelFigures): Added | null {
+  const floor = system.floor ? levelOf(result, system.floor, level.concurrency) : undefined;
+  if (!floor) return null;
+  return {
+    firstTokenP50: level.firstTokenMs.p50 - floor.firstTokenMs.p50,
+    firstTokenP99: level.firstTokenMs.p99 - floor.firstTokenMs.p99,
+    gapP50: level.gapMs.p50 - floor.gapMs.p50,
+    gapP99: level.gapMs.p99 - floor.gapMs.p99,
+  };
+}
+
+export type TargetCheck = { target: string; value: string; met: boolean | null; note: string };
+
+/** The issue's targets, each with the measured value and, when missed, by how much. */
+export function checkTargets(result: BenchResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const system = (id: SystemId) => result.systems.find((s) => s.id === id && !s.skipped);
+  const added = (id: SystemId, concurrency: number) => {
+    const s = system(id);
+    const level = s?.levels.find((l) => l.concurrency === concurrency);
+    return s && level ? addedOverFloor(result, s, level) : null;
+  };
+  const ratioCheck = (target: string, value: number | undefined, limit: number | undefined, unit: string) => {
+    if (value === undefined || limit === undefined || Number.isNaN(value) || Number.isNaN(limit)) {
+      return checks.push({ target, value: 'not measured', met: null, note: '' });
+    }
+    const met = value <= limit;
+    checks.push({ target, value: `${fixed(value)} ${unit} (limit ${fixed(limit)} ${unit})`, met, note: met ? '' : `missed by ${fixed(value - limit)} ${unit}` });
+  };
+
+  const ours1 = added('ours', 1);
+  const peer1 = added('peer', 1);
+  ratioCheck('added time to first token at 1 stream, p50: at most 5 ms', ours1?.firstTokenP50, 5, 'ms');
+  ratioCheck(
+    "added time to first token at 1 stream, p50: at most 0.5 of the peer's",
+    ours1?.firstTokenP50,
+    peer1 ? Math.max(0, peer1.firstTokenP50) * 0.5 : undefined,
+    'ms',
+  );
+  const busiest = Math.max(...(system('peer')?.levels.map((l) => l.concurrency) ?? [1]).filter((c) => levelOf(result, 'ours', c)));
+  ratioCheck(
+    `server CPU per 1,000 tokens at ${busiest} streams: at most 0.8 of the peer's`,
+    levelOf(result, 'ours', busiest)?.cpuMsPer1kTokens ?? undefined,
+    (levelOf(result, 'peer', busiest)?.cpuMsPer1kTokens ?? NaN) * 0.8,
+    'ms',
+  );
+  ratioCheck('resident memory after start and one chat, embedded store: at most 300 MB', system('ours')?.rssAfterOneChatMb ?? undefined, 300, 'MB');
+  ratioCheck(
+    "resident memory after start and one chat, PostgreSQL: at most 1.5 times the peer's",
+    system('ours-postgres')?.rssAfterOneChatMb ?? undefined,
+    (system('peer')?.rssAfterOneChatMb ?? NaN) * 1.5,
+    'MB',
+  );
+  for (const id of ['ours', 'ours-postgres'] as const) {
+    const level = levelOf(result, id, 1000);
+    const label = system(id)?.label ?? id;
+    if (!level) {
+      checks.push({ target: `1,000 concurrent streams (${label}): none failed, p99 added gap at most 50 ms`, value: 'not measured', met: null, note: result.quick ? '--quick stops at 100' : '' });
+      continue;
+    }
+    const gap = added(id, 1000)?.gapP99 ?? NaN;
+    const met = level.failed === 0 && gap <= 50;
+    checks.push({
+      target: `1,000 concurrent streams (${label}): none failed, p99 added gap at most 50 ms`,
+      value: `${level.failed} failed, +${fixed(gap)} ms`,
+      met,
+      note: met ? '' : [level.failed ? `${level.failed} failed` : '', gap > 50 ? `gap over by ${fixed(gap - 50)} ms` : ''].filter(Boolean).join(', '),
+    });
+  }
+  const upstreamFirstToken = levelOf(result, 'floor-answer', 1)?.firstTokenMs.p50;
+  ratioCheck(
+    'parallel pre-steps: time to first token within 10% of max(safety, mode delay) + the upstream first token',
+    levelOf(result, 'ours', 1)?.firstTokenMs.p50,
+    upstreamFirstToken === undefined ? undefined : 1.1 * (Math.max(result.pace.safetyDelayMs, result.pace.modeDelayMs) + upstreamFirstToken),
+    'ms',
+  );
+  if (result.browser) {
+    const met = result.browser.longestTaskMs <= 50;
+    checks.push({
+      target: `browser: no main-thread task over 50 ms while a ${result.browser.tokens.toLocaleString('en')}-token answer streams`,
+      value: `longest ${fixed(result.browser.longestTaskMs)} ms, ${result.browser.tasksOver50Ms} over 50 ms`,
+      met,
+      note: met ? '' : `missed by ${fixed(result.browser.longestTaskMs - 50)} ms`,
+    });
+  }
+  return checks;
+}
+
+export function toMarkdown(result: BenchResult): string {
+  const { pace } = result;
+  const lines = [
+    `Run ${result.date} on ${result.machine}${result.quick ? ' (--quick)' : ''}. Mock upstream: ${pace.tokens} tokens ${pace.tokenGapMs} ms apart; safety check and mode decision answer after ${pace.safetyDelayMs} ms and ${pace.modeDelayMs} ms. Times in ms; "added" is a system's figure minus its own floor's in the same run.`,
+    '',
+    '| system | streams | failed | answering at once | first token p50 / p99 | added first token p50 / p99 | gap p50 / p99 | added gap p50 / p99 | server CPU ms per 1k tokens | peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const system of result.systems) {
+    if (system.skipped) {
+      lines.push(`| ${system.label} | – | – | – | – | – | – | – | – | skipped: ${system.skipped} |`);
+      continue;
+    }
+    for (const level of system.levels) {
+      const added = addedOverFloor(result, system, level);
+      const streams = level.concurrency === 1 ? `1 (×${level.samples})` : String(level.concurrency);
+      const signed = (n: number) => `${n >= 0 ? '+' : ''}${fixed(n)}`;
+      lines.push(
+        `| ${system.label} | ${streams} | ${level.failed} | ${level.mostAnswering} | ${fixed(level.firstTokenMs.p50)} / ${fixed(level.firstTokenMs.p99)} | ${
+          added ? `${signed(added.firstTokenP50)} / ${signed(added.firstTokenP99)}` : '–'
+        } | ${fixed(level.gapMs.p50)} / ${fixed(level.gapMs.p99)} | ${added ? `${signed(added.gapP50)} / ${signed(added.gapP99)}` : '–'} | ${fixed(level.cpuMsPer1kTokens, 0)} | ${fixed(level.peakRssMb, 0)} |`,
+      );
+    }
+  }
+  lines.push('', '| system | RSS after start, MB | RSS after one chat, MB |', '| --- | ---: | ---: |');
+  for (const system of result.systems.filter((s) => s.rssAfterStartMb !== null)) {
+    lines.push(`| ${system.label} | ${fixed(system.rssAfterStartMb, 0)} | ${fixed(system.rssAfterOneChatMb, 0)} |`);
+  }
+  if (result.browser) {
+    const b = result.browser;
+    lines.push(
+      '',
+      `Chat page in Chromium, a ${b.tokens.toLocaleString('en')}-token Markdown answer (${b.characters.toLocaleString('en')} characters, headings, lists, code blocks) streamed in ${fixed(b.seconds)} s:`,
+      '',
+      '| longest main-thread task | tasks over 50 ms | scripting | all main-thread work | main-thread ms per 1k characters, by quarter of the answer |',
+      '| ---: | ---: | ---: | ---: | --- |',
+      `| ${fixed(b.longestTaskMs)} ms | ${b.tasksOver50Ms} | ${fixed(b.scriptingMs, 0)} ms | ${fixed(b.mainThreadMs, 0)} ms | ${b.mainThreadMsPer1kCharsByQuarter.map((v) => fixed(v)).join(' / ')} |`,
+    );
+  }
+  lines.push('', '| target | measured | met |', '| --- | --- | --- |');
+  for (const check of checkTargets(result)) {
+    const met = check.met === null ? '–' : check.met ? 'yes' : `**no**: ${check.note}`;
+    lines.push(`| ${check.target} | ${check.value} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+const CHARTED: SystemId[] = ['ours', 'ours-postgres', 'peer', 'pipe'];
+const COLOURS: Record<string, string> = { ours: '#2563eb', 'ours-postgres': '#7c3aed', peer: '#dc2626', pipe: '#6b7280' };
+
+/** Added time to first token (p50) and added p99 gap against concurrency: one line per system, floors at 0. */
+export function toSvg(result: BenchResult): string {
+  const width = 760;
+  const height = 320;
+  const panels = [
+    { title: 'added time to first token, p50 (ms)', pick: (a: Added) => a.firstTokenP50 },
+    { title: 'added gap between tokens, p99 (ms)', pick: (a: Added) => a.gapP99 },
+  ];
+  const systems = result.systems.filter((s) => CHARTED.includes(s.id) && !s.skipped);
+  const concurrencies = [...new Set(systems.flatMap((s) => s.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
+  const panelWidth = (width - 40) / panels.length;
+  const plot = { left: 50, top: 40, height: height - 110 };
+  const parts: string[] = [];
+  panels.forEach((panel, p) => {
+    const x0 = 20 + p * panelWidth + plot.left;
+    const plotWidth = panelWidth - plot.left - 20;
+    const series = systems.map((system) => ({
+      system,
+      points: system.levels.flatMap((level) => {
+        const added = addedOverFloor(result, system, level);
+        return added ? [{ concurrency: level.concurrency, value: panel.pick(added) }] : [];
+      }),
+    }));
+    const values = series.flatMap((s) => s.points.map((pt) => pt.value)).concat(0);
+    const max = Math.max(...values) * 1.1 || 1;
+    const min = Math.min(0, ...values) * 1.1;
+    const x = (c: number) => x0 + (concurrencies.length === 1 ? plotWidth / 2 : (concurrencies.indexOf(c) / (concurrencies.length - 1)) * plotWidth);
+    const y = (v: number) => plot.top + plot.height - ((v - min) / (max - min)) * plot.height;
+    parts.push(`<text x="${x0}" y="24" font-size="13" font-weight="600">${panel.title}</text>`);
+    parts.push(`<line x1="${x0}" y1="${y(0)}" x2="${x0 + plotWidth}" y2="${y(0)}" stroke="#9ca3af" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${x0 + plotWidth}" y="${y(0) - 4}" font-size="10" text-anchor="end" fill="#6b7280">floor</text>`);
+    for (const tick of [min, max / 2, max]) {
+      parts.push(`<text x="${x0 - 6}" y="${y(tick) + 4}" font-size="10" text-anchor="end">${fixed(tick, 0)}</text>`);
+    }
+    for (const c of concurrencies) {
+      parts.push(`<text x="${x(c)}" y="${plot.top + plot.height + 16}" font-size="10" text-anchor="middle">${c.toLocaleString('en')}</text>`);
+    }
+    parts.push(`<text x="${x0 + plotWidth / 2}" y="${plot.top + plot.height + 32}" font-size="10" text-anchor="middle">concurrent streams</text>`);
+    for (const { system, points } of series) {
+      const colour = COLOURS[system.id] ?? '#000';
+      const path = points.map((pt) => `${x(pt.concurrency).toFixed(1)},${y(pt.value).toFixed(1)}`).join(' ');
+      parts.push(`<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+      for (const pt of points) parts.push(`<circle cx="${x(pt.concurrency).toFixed(1)}" cy="${y(pt.value).toFixed(1)}" r="3" fill="${colour}"/>`);
+    }
+  });
+  systems.forEach((system, i) => {
+    const lx = 70 + i * 170;
+    parts.push(`<rect x="${lx}" y="${height - 26}" width="12" height="12" fill="${COLOURS[system.id] ?? '#000'}"/>`);
+    parts.push(`<text x="${lx + 18}" y="${height - 16}" font-size="11">${system.label}</text>`);
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif"><rect width="100%" height="100%" fill="#fff"/>${parts.join('')}</svg>\n`;
+}

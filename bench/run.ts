@@ -1,0 +1,190 @@
+/**
+ * What Sluice adds to a model's stream, side by side with the floor (the SDK calling the upstream directly), the
+ * Vercel AI SDK (`streamText` in a Next.js route) and a bare Next.js pipe, against one mock upstream in one run.
+ *
+ *   npm run bench               full run: 1, 100 and 1,000 concurrent streams of 200 tokens (about 10 minutes)
+ *   npm run bench -- --quick    1 and 100 streams of 40 tokens (under 2 minutes)
+ *
+ * It builds the app and the peer (bench/peer) when they have no build yet; after changing the app, run
+ * `npm run build` first. Results: bench/results/latest.{json,md,svg}. Options (environment): BENCH_TOKENS,
+ * BENCH_LEVELS (e.g. "1,100"), BENCH_SAMPLES (streams one after another at level 1), BENCH_TOKEN_GAP_MS,
+ * BENCH_DELAY_MS (the safety check's and the mode decision's), BENCH_BROWSER_TOKENS (the chat page's answer),
+ * BENCH_MOCK_PORT (and the next port up), BENCH_DATABASE_URL (a PostgreSQL
+ * server to make a scratch database on; default postgres://postgres@127.0.0.1:5432/postgres, skipped when absent).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { NextServer } from '../tests/helpers/app-server';
+import { createScratchDatabase } from '../tests/helpers/postgres';
+import { measureChatPage } from './harness/browser';
+import { measureLevel, type LevelFigures } from './harness/measure';
+import { ensurePeerBuilt, ensureSluiceBuilt, startMockProcess, startPeer, startSluice, type Pace } from './harness/processes';
+import { toMarkdown, toSvg, type BenchResult, type SystemId, type SystemResult } from './harness/report';
+import { countTokens, floorSource, peerSource, pipeSource, sluiceSource, type StreamSource } from './harness/streams';
+import { pacedReply } from '../tests/mock-upstream/server';
+
+const quick = process.argv.includes('--quick');
+const numberFrom = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const pace: Pace = {
+  tokens: numberFrom('BENCH_TOKENS', quick ? 40 : 200),
+  tokenGapMs: numberFrom('BENCH_TOKEN_GAP_MS', 20),
+  safetyDelayMs: numberFrom('BENCH_DELAY_MS', 300),
+  modeDelayMs: numberFrom('BENCH_DELAY_MS', 300),
+};
+const levels = (process.env.BENCH_LEVELS ?? (quick ? '1,100' : '1,100,1000')).split(',').map(Number);
+const samples = numberFrom('BENCH_SAMPLES', quick ? 5 : 10);
+const browserTokens = numberFrom('BENCH_BROWSER_TOKENS', quick ? 2_000 : 20_000);
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PROMPT = 'How do rivers form?';
+const expectedText = pacedReply(pace.tokens);
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+async function measureSystem(options: {
+  id: SystemId;
+  label: string;
+  floor: SystemId | null;
+  source: StreamSource;
+  server?: NextServer;
+  levels: number[];
+}): Promise<SystemResult> {
+  const { id, label, floor, source, server } = options;
+  const rssAfterStartMb = server ? await server.residentMb() : null;
+  // One chat first: it loads the routes and the store, and is the "one chat" of the memory figure.
+  const [warmUp] = await source.prepare(1, PROMPT);
+  const first = await warmUp!();
+  if (first.error || first.text !== expectedText) throw new Error(`${label}: the first stream failed: ${first.error ?? 'wrong text'}`);
+  const rssAfterOneChatMb = server ? await server.residentMb() : null;
+  const measured: LevelFigures[] = [];
+  for (const concurrency of options.levels) {
+    const figures = await measureLevel({ source, server, prompt: PROMPT, expectedText, concurrency, samples });
+    log(
+      `${label} @ ${concurrency}: first token p50 ${figures.firstTokenMs.p50.toFixed(1)} ms, gap p99 ${figures.gapMs.p99.toFixed(1)} ms, ` +
+        `${figures.failed} failed, ${figures.seconds.toFixed(1)} s${figures.failures.length ? ` (${figures.failures.join('; ')})` : ''}`,
+    );
+    measured.push(figures);
+  }
+  return { id, label, floor, rssAfterStartMb, rssAfterOneChatMb, levels: measured };
+}
+
+async function withServer<T>(start: () => Promise<NextServer>, measure: (server: NextServer) => Promise<T>): Promise<T> {
+  const server = await start();
+  try {
+    return await measure(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function postgresReachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function main() {
+  ensureSluiceBuilt(log);
+  ensurePeerBuilt(log);
+  const mock = await startMockProcess(numberFrom('BENCH_MOCK_PORT', 3299), pace);
+  const systems: SystemResult[] = [];
+  const started = Date.now();
+  try {
+    log(`pace: ${pace.tokens} tokens ${pace.tokenGapMs} ms apart, pre-steps ${pace.safetyDelayMs} ms; levels ${levels.join(', ')}`);
+    systems.push(await measureSystem({ id: 'floor-agent', label: 'floor: checks + answer', floor: null, source: floorSource(mock.baseURL, 'agent'), levels }));
+    systems.push(await measureSystem({ id: 'floor-answer', label: 'floor: answer alone', floor: null, source: floorSource(mock.baseURL, 'answer'), levels }));
+
+    systems.push(
+      await withServer(
+        () => startSluice(mock.baseURL),
+        (server) => measureSystem({ id: 'ours', label: 'Sluice (PGlite)', floor: 'floor-agent', source: sluiceSource(server.url), server, levels }),
+      ),
+    );
+    systems.push(
+      await withServer(
+        () => startSluice(mock.baseURL, { PRE_STEPS: 'sequential' }),
+        (server) =>
+          measureSystem({ id: 'ours-sequential', label: 'Sluice, pre-steps in sequence', floor: 'floor-agent', source: sluiceSource(server.url), server, levels: [1] }),
+      ),
+    );
+    if (await postgresReachable(databaseUrl)) {
+      const scratch = await createScratchDatabase(databaseUrl);
+      try {
+        systems.push(
+          await withServer(
+            () => startSluice(mock.baseURL, { DATABASE_URL: scratch.url }),
+            (server) => measureSystem({ id: 'ours-postgres', label: 'Sluice (PostgreSQL)', floor: 'floor-agent', source: sluiceSource(server.url), server, levels }),
+          ),
+        );
+      } finally {
+        await scratch.drop();
+      }
+    } else {
+      log(`no PostgreSQL at ${databaseUrl}: the PostgreSQL row is skipped (set BENCH_DATABASE_URL)`);
+      systems.push({ id: 'ours-postgres', label: 'Sluice (PostgreSQL)', floor: 'floor-agent', rssAfterStartMb: null, rssAfterOneChatMb: null, levels: [], skipped: `no PostgreSQL at ${databaseUrl}` });
+    }
+
+    systems.push(
+      await withServer(
+        () => startPeer(mock.baseURL),
+        (server) => measureSystem({ id: 'peer', label: 'AI SDK streamText', floor: 'floor-answer', source: peerSource(server.url), server, levels }),
+      ),
+    );
+    systems.push(
+      await withServer(
+        () => startPeer(mock.baseURL),
+        (server) => measureSystem({ id: 'pipe', label: 'Next.js bare pipe', floor: 'floor-answer', source: pipeSource(server.url), server, levels }),
+      ),
+    );
+  } finally {
+    await mock.close();
+  }
+
+  // The browser: a long Markdown answer, fast (2 ms a token), into the chat page.
+  log(`chat page: a ${browserTokens}-token Markdown answer in Chromium ...`);
+  const markdownMock = await startMockProcess(numberFrom('BENCH_MOCK_PORT', 3299) + 1, {
+    tokens: browserTokens,
+    tokenGapMs: 2,
+    safetyDelayMs: 0,
+    modeDelayMs: 0,
+    replyKind: 'markdown',
+  });
+  let browser: BenchResult['browser'];
+  try {
+    browser = await withServer(
+      () => startSluice(markdownMock.baseURL),
+      (server) => measureChatPage(server.url, browserTokens),
+    );
+    log(`chat page: longest task ${browser.longestTaskMs.toFixed(1)} ms, ${browser.tasksOver50Ms} over 50 ms, ${browser.seconds.toFixed(1)} s`);
+  } finally {
+    await markdownMock.close();
+  }
+
+  const cpus = os.cpus();
+  const result: BenchResult = {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+    quick,
+    pace,
+    systems,
+    browser,
+  };
+  const dir = path.resolve(import.meta.dirname, 'results');
+  await mkdir(dir, { recursive: true });
+  const markdown = toMarkdown(result);
+  await writeFile(path.join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(path.join(dir, 'latest.md'), `${markdown}\n`);
+  await writeFile(path.join(dir, 'latest.svg'), toSvg(result));
+  console.log(`\n${markdown}\n`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/latest.{json,md,svg}`);
+  if (countTokens(expectedText) !== pace.tokens) log('warning: the expected text does not hold the paced token count');
+}
+
+await main();
