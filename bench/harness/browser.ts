@@ -18,16 +18,25 @@ export type BrowserFigures = {
   mainThreadMs: number;
   /** Main-thread ms per 1,000 characters in each quarter of the answer. */
   mainThreadMsPer1kCharsByQuarter: number[];
+  /** Main-thread time by the trace's kind of work (script called from events and timers, style, layout, paint). */
+  mainThreadMsByKind: Record<string, number>;
 };
 
 type TraceEvent = { name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } };
 
-/** The renderer's main thread's tasks, from a Chromium trace. */
-function mainThreadTasks(trace: Buffer): number[] {
+/** The renderer's main thread's tasks, and where its time went by kind of work, from a Chromium trace. */
+function mainThreadWork(trace: Buffer): { tasks: number[]; byKind: Record<string, number> } {
   const { traceEvents } = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] };
   const main = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const isMain = (e: TraceEvent) => main.some((m) => m.pid === e.pid && m.tid === e.tid);
-  return traceEvents.filter((e) => e.name === 'RunTask' && e.ph === 'X' && isMain(e)).map((e) => (e.dur ?? 0) / 1000);
+  // A top-level task is `RunTask` in older Chromiums and `ThreadControllerImpl::RunTask` in newer ones.
+  const isTask = (e: TraceEvent) => e.ph === 'X' && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+  const onMain = traceEvents.filter((e) => e.ph === 'X' && isMain(e));
+  const byKind: Record<string, number> = {};
+  for (const kind of ['FunctionCall', 'TimerFire', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'ParseHTML']) {
+    byKind[kind] = onMain.filter((e) => e.name === kind).reduce((sum, e) => sum + (e.dur ?? 0) / 1000, 0);
+  }
+  return { tasks: onMain.filter(isTask).map((e) => (e.dur ?? 0) / 1000), byKind };
 }
 
 export async function measureChatPage(appUrl: string, tokens: number): Promise<BrowserFigures> {
@@ -46,7 +55,7 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
     const liveAnswer = page.getByTestId('live-answer');
     const characters = () => liveAnswer.evaluateAll((nodes) => nodes.reduce((sum, node) => sum + (node.textContent?.length ?? 0), 0));
 
-    await browser.startTracing(page, { categories: ['devtools.timeline'] });
+    await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
     const before = await metrics();
     const started = performance.now();
     const box = page.getByRole('textbox', { name: 'Message' });
@@ -63,7 +72,7 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       await page.waitForTimeout(250);
     }
     const seconds = (performance.now() - started) / 1000;
-    const tasks = mainThreadTasks(await browser.stopTracing());
+    const { tasks, byKind } = mainThreadWork(await browser.stopTracing());
     const total = samples.at(-1)?.chars ?? 0;
     const quarters = [1, 2, 3, 4].map((q) => {
       const from = samples.find((s) => s.chars >= ((q - 1) / 4) * total) ?? samples[0];
@@ -80,6 +89,7 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       scriptingMs: (last.scriptS - before.scriptS) * 1000,
       mainThreadMs: (last.taskS - before.taskS) * 1000,
       mainThreadMsPer1kCharsByQuarter: quarters,
+      mainThreadMsByKind: byKind,
     };
   } finally {
     await browser.close();

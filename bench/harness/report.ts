@@ -162,6 +162,10 @@ export function toMarkdown(result: BenchResult): string {
       '| longest main-thread task | tasks over 50 ms | scripting | all main-thread work | main-thread ms per 1k characters, by quarter of the answer |',
       '| ---: | ---: | ---: | ---: | --- |',
       `| ${fixed(b.longestTaskMs)} ms | ${b.tasksOver50Ms} | ${fixed(b.scriptingMs, 0)} ms | ${fixed(b.mainThreadMs, 0)} ms | ${b.mainThreadMsPer1kCharsByQuarter.map((v) => fixed(v)).join(' / ')} |`,
+      '',
+      `Main-thread time by kind of work (ms): ${Object.entries(b.mainThreadMsByKind)
+        .map(([kind, ms]) => `${kind} ${fixed(ms, 0)}`)
+        .join(', ')}.`,
     );
   }
   lines.push('', '| target | measured | met |', '| --- | --- | --- |');

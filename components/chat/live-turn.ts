@@ -19,7 +19,8 @@ export type LiveTurnAction =
   | { type: 'started'; prompt: string; baseCount: number }
   /** A run already under way (the page was reloaded, or the reader came back): its events are replayed. */
   | { type: 'resumed'; baseCount: number }
-  | { type: 'received'; event: StreamEvent }
+  /** Events in the order they came; several deltas arrive together when tokens come faster than frames. */
+  | { type: 'received'; events: StreamEvent[] }
   | { type: 'stopping' }
   /** The stream closed: a turn the server did not finish ended early. */
   | { type: 'ended' }
@@ -60,7 +61,7 @@ export function liveTurnReducer(turn: LiveTurn | null, action: LiveTurnAction): 
   if (action.type === 'withdrawn' || turn === null) return null;
   switch (action.type) {
     case 'received':
-      return turn.phase === 'finished' ? turn : applyEvent(turn, action.event);
+      return action.events.reduce((current, event) => (current.phase === 'finished' ? current : applyEvent(current, event)), turn);
     case 'stopping':
       return turn.phase === 'streaming' ? { ...turn, phase: 'stopping' } : turn;
     case 'ended':

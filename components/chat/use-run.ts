@@ -2,13 +2,18 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useReducer, useRef, useTransition } from 'react';
 import { CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
+import { coalesceEvents } from '@/components/chat/coalesce-events';
 import { isBusy, liveTurnReducer, visibleTurn, type LiveTurnAction } from '@/components/chat/live-turn';
 
 /** Why a prompt could not be sent: the caller gives the prompt back with this message. */
 export type SendRefusal = { message: string };
 
+async function* eventsOf(body: ReadableStream<Uint8Array>) {
+  for await (const { event } of readStreamEvents(body)) yield event;
+}
+
 async function readEventsInto(body: ReadableStream<Uint8Array>, dispatch: (action: LiveTurnAction) => void) {
-  for await (const { event } of readStreamEvents(body)) dispatch({ type: 'received', event });
+  await coalesceEvents(eventsOf(body), (events) => dispatch({ type: 'received', events }));
   dispatch({ type: 'ended' });
 }
 

@@ -13,7 +13,7 @@ const answer: ChatItem = {
 };
 
 const run = (actions: LiveTurnAction[], from: LiveTurn | null = null) => actions.reduce(liveTurnReducer, from);
-const received = (event: StreamEvent): LiveTurnAction => ({ type: 'received', event });
+const received = (event: StreamEvent): LiveTurnAction => ({ type: 'received', events: [event] });
 const started: LiveTurnAction = { type: 'started', prompt: 'a poem?', baseCount: 2 };
 
 describe('the live turn', () => {
@@ -72,6 +72,14 @@ describe('the live turn', () => {
     expect(run([{ type: 'ended' }], done)).toBe(done);
     expect(run([{ type: 'failed', message: 'network down' }], done)).toBe(done);
     expect(run([started, { type: 'failed', message: 'network down' }])?.error?.message).toBe('network down');
+  });
+
+  it('applies a batch of events in order, and nothing in it after the turn finished', () => {
+    const turn = run([
+      started,
+      { type: 'received', events: [{ type: 'delta', value: 'Roses ' }, { type: 'delta', value: 'are red' }, { type: 'done', value: answer }, { type: 'delta', value: ' late' }] },
+    ]);
+    expect(turn).toMatchObject({ phase: 'finished', result: answer, text: 'Roses are red' });
   });
 
   it('picks up a run under way without showing its prompt again, and steps aside once its answer is stored', () => {

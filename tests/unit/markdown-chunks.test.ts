@@ -1,0 +1,32 @@
+import { parseMarkdownIntoBlocks } from 'streamdown';
+import { describe, expect, it } from 'vitest';
+import { chunkStreamingMarkdown } from '@/components/chat/markdown-chunks';
+import { pacedReply } from '../mock-upstream/server';
+
+describe('chunking a streamed Markdown answer', () => {
+  const answer = pacedReply(3_000, 'markdown');
+
+  it('keeps the whole text, and cuts only between blocks', () => {
+    const { complete, live } = chunkStreamingMarkdown(answer, 4);
+    expect([...complete, live].join('')).toBe(answer);
+    expect(complete.length).toBeGreaterThan(10);
+    for (const chunk of complete) expect(parseMarkdownIntoBlocks(chunk)).toHaveLength(4);
+  });
+
+  it('never changes a complete chunk as the text grows: each renders once', () => {
+    let previous: string[] = [];
+    for (let end = 1; end <= answer.length; end += 97) {
+      const { complete } = chunkStreamingMarkdown(answer.slice(0, end), 4);
+      expect(complete.slice(0, previous.length)).toEqual(previous);
+      previous = complete;
+    }
+    expect(previous.length).toBeGreaterThan(10);
+  });
+
+  it('keeps an open code fence, blank lines and all, in the live part', () => {
+    const text = '# Title\n\n' + 'para\n\n'.repeat(8) + '```ts\nconst a = 1;\n\nconst b = 2;\n';
+    const { complete, live } = chunkStreamingMarkdown(text, 4);
+    expect(complete).toHaveLength(2);
+    expect(live.endsWith('```ts\nconst a = 1;\n\nconst b = 2;\n')).toBe(true);
+  });
+});
