@@ -345,13 +345,16 @@ test('has no serious accessibility violations, and looks right at 1280 and 375 p
 });
 
 test('the inspector draws every state of the machine and follows a run through it live', async ({ page, context }, testInfo) => {
+  // The server lays the machine out once, on the first visit: done before the run, so the live part is not
+  // spent waiting for it (seen: two page loads of 2.5 s each on a busy machine ate a 5 s window).
+  const inspector = await context.newPage();
+  await inspector.goto('/inspect');
   await newChat(page);
   const reply = 'Grey heron waits, the river holds its breath, a silver flash and then the water closes';
-  await send(page, `A poem about herons [slowrouter:5000][slow:150][reply:${reply}]`);
+  await send(page, `A poem about herons [slowrouter:8000][slow:150][reply:${reply}]`);
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   const conversationUrl = page.url();
 
-  const inspector = await context.newPage();
   await inspector.goto(conversationUrl);
   await inspector.getByRole('link', { name: 'Watch the machine' }).click();
   await expect(inspector).toHaveURL(/\/inspect\?c=/);
