@@ -39,15 +39,18 @@ export async function startMockProcess(port: number, pace: Pace) {
 }
 
 /** Sluice against the mock, the moderation endpoint as its safety check (so both pre-steps are model calls). */
-export function startSluice(baseURL: string, env: Record<string, string> = {}) {
-  return startApp({
+export function startSluice(baseURL: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
+  return startApp(
+    {
     OPENAI_BASE_URL: baseURL,
     OPENAI_API_KEY: 'bench',
     CHAT_MODEL: 'mock-chat',
     ROUTER_MODEL: 'mock-router',
     SAFETY_CHECK: 'moderation',
     ...env,
-  });
+    },
+    { nodeArgs },
+  );
 }
 
 /** The peer app has its own dependencies and build: made on first use, kept after. */

@@ -44,7 +44,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 /** Serves the built app with `next start` on a free port, on a data dir of its own. */
-export async function startApp(env: Record<string, string> = {}): Promise<AppServer> {
+export async function startApp(env: Record<string, string> = {}, options: { nodeArgs?: string[] } = {}): Promise<AppServer> {
   if (!existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) {
     throw new Error('The app is not built: run `npm run build` first (`npm test` does it).');
   }
@@ -55,6 +55,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
     env: { DATA_DIR: dataDir, RATE_LIMIT_RUNS: '10000', ...env },
     isReady: (response) => response.ok,
     healthPath: '/api/health',
+    ...options,
   });
   return {
     ...server,
@@ -77,6 +78,8 @@ export async function startNextServer(options: {
   env?: Record<string, string>;
   healthPath: string;
   isReady: (response: Response) => boolean;
+  /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }): Promise<NextServer> {
   const { root, healthPath, isReady } = options;
   const port = await freePort();
@@ -85,7 +88,7 @@ export async function startNextServer(options: {
   let output = '';
 
   const launch = async () => {
-    child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
       cwd: root,
       env: { ...baseEnv(), NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
