@@ -20,12 +20,14 @@ export type BrowserFigures = {
   mainThreadMsPer1kCharsByQuarter: number[];
   /** Main-thread time by the trace's kind of work (script called from events and timers, style, layout, paint). */
   mainThreadMsByKind: Record<string, number>;
+  /** Tasks over 50 ms, each with where it fell between the prompt (0) and the end of the trace (1). */
+  longTasks: { ms: number; at: number }[];
 };
 
-type TraceEvent = { name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } };
+type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
 
 /** The renderer's main thread's tasks, and where its time went by kind of work, from a Chromium trace. */
-function mainThreadWork(trace: Buffer): { tasks: number[]; byKind: Record<string, number> } {
+function mainThreadWork(trace: Buffer): { tasks: number[]; byKind: Record<string, number>; longTasks: { ms: number; at: number }[] } {
   const { traceEvents } = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] };
   const main = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const isMain = (e: TraceEvent) => main.some((m) => m.pid === e.pid && m.tid === e.tid);
@@ -36,7 +38,15 @@ function mainThreadWork(trace: Buffer): { tasks: number[]; byKind: Record<string
   for (const kind of ['FunctionCall', 'TimerFire', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'ParseHTML']) {
     byKind[kind] = onMain.filter((e) => e.name === kind).reduce((sum, e) => sum + (e.dur ?? 0) / 1000, 0);
   }
-  return { tasks: onMain.filter(isTask).map((e) => (e.dur ?? 0) / 1000), byKind };
+  const tasks = onMain.filter(isTask);
+  const first = Math.min(...tasks.map((e) => e.ts));
+  const last = Math.max(...tasks.map((e) => e.ts + (e.dur ?? 0)));
+  // Where each long task fell, from 0 (the prompt sent) to 1 (the stored answer shown): to tell start-up, streaming
+  // and hand-over apart.
+  const longTasks = tasks
+    .filter((e) => (e.dur ?? 0) > 50_000)
+    .map((e) => ({ ms: (e.dur ?? 0) / 1000, at: (e.ts - first) / Math.max(1, last - first) }));
+  return { tasks: tasks.map((e) => (e.dur ?? 0) / 1000), byKind, longTasks };
 }
 
 export async function measureChatPage(appUrl: string, tokens: number): Promise<BrowserFigures> {
@@ -72,7 +82,7 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       await page.waitForTimeout(250);
     }
     const seconds = (performance.now() - started) / 1000;
-    const { tasks, byKind } = mainThreadWork(await browser.stopTracing());
+    const { tasks, byKind, longTasks } = mainThreadWork(await browser.stopTracing());
     const total = samples.at(-1)?.chars ?? 0;
     const quarters = [1, 2, 3, 4].map((q) => {
       const from = samples.find((s) => s.chars >= ((q - 1) / 4) * total) ?? samples[0];
@@ -90,6 +100,7 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       mainThreadMs: (last.taskS - before.taskS) * 1000,
       mainThreadMsPer1kCharsByQuarter: quarters,
       mainThreadMsByKind: byKind,
+      longTasks,
     };
   } finally {
     await browser.close();

@@ -193,14 +193,15 @@ const COLOURS: Record<string, string> = { ours: '#2563eb', 'ours-postgres': '#7c
 export function toSvg(result: BenchResult): string {
   const width = 760;
   const height = 320;
+  // First-token times span 1 ms to tens of seconds: a log scale keeps 1 and 100 streams readable.
   const panels = [
-    { title: 'added time to first token, p50 (ms)', pick: (a: Added) => a.firstTokenP50 },
-    { title: 'added gap between tokens, p99 (ms)', pick: (a: Added) => a.gapP99 },
+    { title: 'added time to first token, p50 (ms, log)', pick: (a: Added) => a.firstTokenP50, log: true },
+    { title: 'added gap between tokens, p99 (ms)', pick: (a: Added) => a.gapP99, log: false },
   ];
   const systems = result.systems.filter((s) => CHARTED.includes(s.id) && !s.skipped);
   const concurrencies = [...new Set(systems.flatMap((s) => s.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
   const panelWidth = (width - 40) / panels.length;
-  const plot = { left: 50, top: 40, height: height - 110 };
+  const plot = { left: 64, top: 40, height: height - 110 };
   const parts: string[] = [];
   panels.forEach((panel, p) => {
     const x0 = 20 + p * panelWidth + plot.left;
@@ -212,16 +213,20 @@ export function toSvg(result: BenchResult): string {
         return added ? [{ concurrency: level.concurrency, value: panel.pick(added) }] : [];
       }),
     }));
-    const values = series.flatMap((s) => s.points.map((pt) => pt.value)).concat(0);
-    const max = Math.max(...values) * 1.1 || 1;
-    const min = Math.min(0, ...values) * 1.1;
+    const values = series.flatMap((s) => s.points.map((pt) => pt.value)).concat(panel.log ? 1 : 0);
+    // On the log scale the floor is drawn at 1 ms, and anything at or under it sits on that line.
+    const scaled = (v: number) => (panel.log ? Math.log10(Math.max(1, v)) : v);
+    const max = panel.log ? Math.ceil(scaled(Math.max(...values))) || 1 : Math.max(...values) * 1.1 || 1;
+    const min = panel.log ? 0 : Math.min(0, ...values) * 1.1;
     const x = (c: number) => x0 + (concurrencies.length === 1 ? plotWidth / 2 : (concurrencies.indexOf(c) / (concurrencies.length - 1)) * plotWidth);
-    const y = (v: number) => plot.top + plot.height - ((v - min) / (max - min)) * plot.height;
-    parts.push(`<text x="${x0}" y="24" font-size="13" font-weight="600">${panel.title}</text>`);
-    parts.push(`<line x1="${x0}" y1="${y(0)}" x2="${x0 + plotWidth}" y2="${y(0)}" stroke="#9ca3af" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${x0 + plotWidth}" y="${y(0) - 4}" font-size="10" text-anchor="end" fill="#6b7280">floor</text>`);
-    for (const tick of [min, max / 2, max]) {
-      parts.push(`<text x="${x0 - 6}" y="${y(tick) + 4}" font-size="10" text-anchor="end">${fixed(tick, 0)}</text>`);
+    const y = (v: number) => plot.top + plot.height - ((scaled(v) - min) / (max - min)) * plot.height;
+    const floorY = y(panel.log ? 1 : 0);
+    parts.push(`<text x="${x0 - plot.left + 10}" y="24" font-size="13" font-weight="600">${panel.title}</text>`);
+    parts.push(`<line x1="${x0}" y1="${floorY}" x2="${x0 + plotWidth}" y2="${floorY}" stroke="#9ca3af" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${x0 + plotWidth}" y="${floorY - 4}" font-size="10" text-anchor="end" fill="#6b7280">floor</text>`);
+    const ticks = panel.log ? Array.from({ length: max + 1 }, (_, i) => 10 ** i) : [min, max / 2, max];
+    for (const tick of ticks) {
+      parts.push(`<text x="${x0 - 6}" y="${y(tick) + 4}" font-size="10" text-anchor="end">${Math.round(tick).toLocaleString('en')}</text>`);
     }
     for (const c of concurrencies) {
       parts.push(`<text x="${x(c)}" y="${plot.top + plot.height + 16}" font-size="10" text-anchor="middle">${c.toLocaleString('en')}</text>`);

@@ -51,7 +51,10 @@ async function timed(read: (timing: Timing) => Promise<void>): Promise<StreamTim
     await read(timing);
     return timing.result();
   } catch (error) {
-    return timing.result(error instanceof Error ? error.message : error);
+    // `fetch failed` says little: the cause (a reset, a refused connection, a timeout) says why.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const message = error instanceof Error ? error.message : String(error);
+    return timing.result(cause ? `${message} (${cause.code ?? cause.message})` : message);
   }
 }
 
