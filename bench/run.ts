@@ -101,27 +101,25 @@ async function measureServers(systems: SystemResult[]) {
     systems.push(await measureSystem({ id: 'floor-agent', label: 'floor: checks + answer', floor: null, source: floorSource(mock.baseURL, 'agent'), levels }));
     systems.push(await measureSystem({ id: 'floor-answer', label: 'floor: answer alone', floor: null, source: floorSource(mock.baseURL, 'answer'), levels }));
 
+    /** A system served by its own fresh process, measured and stopped. */
+    const served = (start: () => Promise<NextServer>, sourceOf: (url: string) => StreamSource, system: Omit<Parameters<typeof measureSystem>[0], 'source' | 'server'>) =>
+      withServer(start, (server) => measureSystem({ ...system, source: sourceOf(server.url), server }));
+    const ours = { floor: 'floor-agent', levels } as const;
+
+    systems.push(await served(() => startSluice(mock.baseURL), sluiceSource, { id: 'ours', label: 'Sluice (PGlite)', ...ours }));
     systems.push(
-      await withServer(
-        () => startSluice(mock.baseURL),
-        (server) => measureSystem({ id: 'ours', label: 'Sluice (PGlite)', floor: 'floor-agent', source: sluiceSource(server.url), server, levels }),
-      ),
-    );
-    systems.push(
-      await withServer(
-        () => startSluice(mock.baseURL, { PRE_STEPS: 'sequential' }),
-        (server) =>
-          measureSystem({ id: 'ours-sequential', label: 'Sluice, pre-steps in sequence', floor: 'floor-agent', source: sluiceSource(server.url), server, levels: [1] }),
-      ),
+      await served(() => startSluice(mock.baseURL, { PRE_STEPS: 'sequential' }), sluiceSource, {
+        id: 'ours-sequential',
+        label: 'Sluice, pre-steps in sequence',
+        ...ours,
+        levels: [1],
+      }),
     );
     if (await postgresReachable(databaseUrl)) {
       const scratch = await createScratchDatabase(databaseUrl);
       try {
         systems.push(
-          await withServer(
-            () => startSluice(mock.baseURL, { DATABASE_URL: scratch.url }),
-            (server) => measureSystem({ id: 'ours-postgres', label: 'Sluice (PostgreSQL)', floor: 'floor-agent', source: sluiceSource(server.url), server, levels }),
-          ),
+          await served(() => startSluice(mock.baseURL, { DATABASE_URL: scratch.url }), sluiceSource, { id: 'ours-postgres', label: 'Sluice (PostgreSQL)', ...ours }),
         );
       } finally {
         await scratch.drop();
@@ -130,19 +128,8 @@ async function measureServers(systems: SystemResult[]) {
       log(`no PostgreSQL at ${databaseUrl}: the PostgreSQL row is skipped (set BENCH_DATABASE_URL)`);
       systems.push({ id: 'ours-postgres', label: 'Sluice (PostgreSQL)', floor: 'floor-agent', rssAfterStartMb: null, rssAfterOneChatMb: null, levels: [], skipped: `no PostgreSQL at ${databaseUrl}` });
     }
-
-    systems.push(
-      await withServer(
-        () => startPeer(mock.baseURL),
-        (server) => measureSystem({ id: 'peer', label: 'AI SDK streamText', floor: 'floor-answer', source: peerSource(server.url), server, levels }),
-      ),
-    );
-    systems.push(
-      await withServer(
-        () => startPeer(mock.baseURL),
-        (server) => measureSystem({ id: 'pipe', label: 'Next.js bare pipe', floor: 'floor-answer', source: pipeSource(server.url), server, levels }),
-      ),
-    );
+    systems.push(await served(() => startPeer(mock.baseURL), peerSource, { id: 'peer', label: 'AI SDK streamText', floor: 'floor-answer', levels }));
+    systems.push(await served(() => startPeer(mock.baseURL), pipeSource, { id: 'pipe', label: 'Next.js bare pipe', floor: 'floor-answer', levels }));
   } finally {
     await mock.close();
   }
