@@ -102,7 +102,8 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
 
 /**
  * The states active for the steps of a run as its stream reports them, with their ancestors: a running step's
- * state (for a region, the child it starts in), a finished region's final state while its sibling still runs.
+ * state (for a region, the child that invokes its actor), a finished region's final state while its sibling still
+ * runs, and a region not started yet in the state it starts in (decide_mode waiting when the steps run in sequence).
  * With no step running (no run, or a run that has ended), the state the machine rests in.
  */
 export function activeStates(
