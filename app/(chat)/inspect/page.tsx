@@ -35,7 +35,8 @@ export default async function InspectPage({ searchParams }: Props) {
         <p className="text-sm text-muted-foreground">
           Drawn from the XState definition in <code>lib/agent/machine.ts</code>: every state and transition, with the
           guards that choose the response. The safety check and the mode decision run side by side as regions of one
-          parallel state.
+          parallel state; with <code>PRE_STEPS=sequential</code> the mode decision waits for the verdict, and a refused
+          prompt skips it.
         </p>
         <div className="overflow-x-auto rounded-lg border border-border bg-card p-4">
           <LiveMachine layout={layout} conversationId={conversation?.id ?? null} />
