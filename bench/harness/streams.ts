@@ -6,6 +6,7 @@ import { EventSourceParserStream } from 'eventsource-parser/stream';
 import OpenAI from 'openai';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { createClient, newConversation, postPrompt } from '../../tests/helpers/api-client';
+import { tokens } from '../../tests/mock-upstream/server';
 
 export type StreamTiming = {
   /** performance.now() when the request was sent. */
@@ -23,8 +24,6 @@ export type PreparedStream = () => Promise<StreamTiming>;
 /** What a system serves: `prepare` readies `count` streams of the prompt, to start together. */
 export type StreamSource = { prepare: (count: number, prompt: string) => Promise<PreparedStream[]> };
 
-/** Word-sized tokens, as the mock upstream streams them. */
-export const countTokens = (text: string) => text.match(/\s*\S+\s*/g)?.length ?? 0;
 
 class Timing {
   readonly start = performance.now();
@@ -36,7 +35,7 @@ class Timing {
     const at = performance.now();
     this.text += piece;
     // Count the tokens the text now holds: a word cut across two pieces counts once, when it completes.
-    const total = countTokens(this.text);
+    const total = tokens(this.text).length;
     while (this.tokenTimes.length < total) this.tokenTimes.push(at);
   }
 

@@ -114,8 +114,8 @@ export function mockReply(body: Record<string, unknown>, pace: MockPace = {}): s
   return 'This is the mock upstream answering your question, one token at a time.';
 }
 
-/** Word-sized tokens, as a model streams them. */
-function tokens(text: string): string[] {
+/** Word-sized tokens, as a model streams them (and as the bench counts them back). */
+export function tokens(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? [];
 }
 
