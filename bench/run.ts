@@ -5,6 +5,7 @@
  *   npm run bench               full run: 1, 100 and 1,000 concurrent streams of 200 tokens (about 10 minutes)
  *   npm run bench -- --quick    1 and 100 streams of 40 tokens (under 2 minutes)
  *   npm run bench -- --browser-only | --no-browser
+ *   npm run bench -- --browser-only --profile   also a CPU profile of the page (bench/results/browser.cpuprofile)
  *
  * It builds the app and the peer (bench/peer) when they have no build yet; after changing the app, run
  * `npm run build` first. Results: bench/results/latest.{json,md,svg} (quick.* for --quick, browser.* for --browser-only). Options (environment): BENCH_TOKENS,
@@ -30,6 +31,8 @@ const quick = process.argv.includes('--quick');
 /** Only the chat page in the browser (`-- --browser-only`), or everything but it (`-- --no-browser`). */
 const browserOnly = process.argv.includes('--browser-only');
 const withBrowser = !process.argv.includes('--no-browser');
+/** Record the page's CPU profile while it streams, and name the functions that ran in its long tasks. */
+const profile = process.argv.includes('--profile');
 const numberFrom = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const pace: Pace = {
   tokens: numberFrom('BENCH_TOKENS', quick ? 40 : 200),
@@ -136,7 +139,10 @@ async function measureServers(systems: SystemResult[]) {
 }
 
 /** The browser: a long Markdown answer, fast (2 ms a token), into the chat page. */
+const resultsDir = path.resolve(import.meta.dirname, 'results');
+
 async function measureBrowser() {
+  await mkdir(resultsDir, { recursive: true });
   log(`chat page: a ${browserTokens}-token Markdown answer in Chromium ...`);
   const markdownMock = await startMockProcess(numberFrom('BENCH_MOCK_PORT', 3299) + 1, {
     tokens: browserTokens,
@@ -149,7 +155,10 @@ async function measureBrowser() {
   try {
     browser = await withServer(
       () => startSluice(markdownMock.baseURL),
-      (server) => measureChatPage(server.url, browserTokens),
+      (server) => measureChatPage(server.url, browserTokens, {
+          screenshot: path.join(resultsDir, 'browser.png'),
+          ...(profile ? { profile: path.join(resultsDir, 'browser.cpuprofile') } : {}),
+        }),
     );
     log(`chat page: longest task ${browser.longestTaskMs.toFixed(1)} ms, ${browser.tasksOver50Ms} over 50 ms, ${browser.seconds.toFixed(1)} s`);
   } finally {
@@ -175,7 +184,7 @@ async function main() {
     systems,
     browser,
   };
-  const dir = path.resolve(import.meta.dirname, 'results');
+  const dir = resultsDir;
   await mkdir(dir, { recursive: true });
   const markdown = toMarkdown(result);
   // A partial run does not overwrite the full run's results.

@@ -3,6 +3,7 @@
  * the main thread's time per 1,000 characters over each quarter of the answer (flat when rendering grows
  * linearly with the answer, rising when it grows faster).
  */
+import { writeFile } from 'node:fs/promises';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, resolveChromium } from '../../tests/e2e/chromium';
 
@@ -22,12 +23,46 @@ export type BrowserFigures = {
   mainThreadMsByKind: Record<string, number>;
   /** Tasks over 50 ms, each with where it fell between the prompt (0) and the end of the trace (1). */
   longTasks: { ms: number; at: number }[];
+  /** With a CPU profile: the functions that ran longest (self time) inside the tasks over 50 ms. */
+  hotInLongTasks?: { fn: string; ms: number }[];
 };
+
+type CpuProfile = {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+};
+
+/** Self time per function inside the given windows (µs, the trace's clock, which the profile shares). */
+function hotFunctions(profile: CpuProfile, windows: { from: number; to: number }[], top = 15) {
+  const names = new Map(
+    profile.nodes.map((node) => {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const file = url.split('/').at(-1) ?? url;
+      return [node.id, `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`];
+    }),
+  );
+  const selfMs = new Map<string, number>();
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    const next = profile.timeDeltas[index + 1] ?? 0;
+    if (!windows.some((w) => at >= w.from && at <= w.to)) return;
+    const name = names.get(id) ?? '?';
+    selfMs.set(name, (selfMs.get(name) ?? 0) + next / 1000);
+  });
+  return [...selfMs.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([fn, ms]) => ({ fn, ms: Math.round(ms) }));
+}
 
 type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
 
 /** The renderer's main thread's tasks, and where its time went by kind of work, from a Chromium trace. */
-function mainThreadWork(trace: Buffer): { tasks: number[]; byKind: Record<string, number>; longTasks: { ms: number; at: number }[] } {
+function mainThreadWork(trace: Buffer) {
   const { traceEvents } = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] };
   const main = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const isMain = (e: TraceEvent) => main.some((m) => m.pid === e.pid && m.tid === e.tid);
@@ -43,13 +78,18 @@ function mainThreadWork(trace: Buffer): { tasks: number[]; byKind: Record<string
   const last = Math.max(...tasks.map((e) => e.ts + (e.dur ?? 0)));
   // Where each long task fell, from 0 (the prompt sent) to 1 (the stored answer shown): to tell start-up, streaming
   // and hand-over apart.
-  const longTasks = tasks
-    .filter((e) => (e.dur ?? 0) > 50_000)
-    .map((e) => ({ ms: (e.dur ?? 0) / 1000, at: (e.ts - first) / Math.max(1, last - first) }));
-  return { tasks: tasks.map((e) => (e.dur ?? 0) / 1000), byKind, longTasks };
+  const long = tasks.filter((e) => (e.dur ?? 0) > 50_000);
+  const longTasks = long.map((e) => ({ ms: (e.dur ?? 0) / 1000, at: (e.ts - first) / Math.max(1, last - first) }));
+  const longWindows = long.map((e) => ({ from: e.ts, to: e.ts + (e.dur ?? 0) }));
+  return { tasks: tasks.map((e) => (e.dur ?? 0) / 1000), byKind, longTasks, longWindows };
 }
 
-export async function measureChatPage(appUrl: string, tokens: number): Promise<BrowserFigures> {
+/**
+ * `files.screenshot`: the page once the answer is stored, scrolled to its middle, to look at. `files.profile`: also
+ * record a CPU profile there (open it in DevTools) and name what ran in the long tasks.
+ */
+export async function measureChatPage(appUrl: string, tokens: number, files: { screenshot: string; profile?: string }): Promise<BrowserFigures> {
+  const profilePath = files.profile;
   const browser = await chromium.launch({ executablePath: resolveChromium(), args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -63,9 +103,17 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       return { scriptS: byName.ScriptDuration ?? 0, taskS: byName.TaskDuration ?? 0 };
     };
     const liveAnswer = page.getByTestId('live-answer');
-    const characters = () => liveAnswer.evaluateAll((nodes) => nodes.reduce((sum, node) => sum + (node.textContent?.length ?? 0), 0));
+    // One native lookup per sample: Playwright's locator engine walks the whole page per query, and at four samples
+    // a second over a 96,000-character answer that alone took seconds of the main thread being measured.
+    const characters = () =>
+      page.evaluate(() => document.querySelector('[data-testid="live-answer"]')?.textContent?.length ?? null);
 
     await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
+    if (profilePath) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     const before = await metrics();
     const started = performance.now();
     const box = page.getByRole('textbox', { name: 'Message' });
@@ -76,13 +124,19 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
     let last = { ...before };
     for (;;) {
       const [chars, now] = await Promise.all([characters(), metrics()]);
-      if ((await liveAnswer.count()) === 0) break;
+      if (chars === null) break;
       samples.push({ chars, taskS: now.taskS });
       last = now;
       await page.waitForTimeout(250);
     }
     const seconds = (performance.now() - started) / 1000;
-    const { tasks, byKind, longTasks } = mainThreadWork(await browser.stopTracing());
+    const { tasks, byKind, longTasks, longWindows } = mainThreadWork(await browser.stopTracing());
+    let hotInLongTasks: BrowserFigures['hotInLongTasks'];
+    if (profilePath) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await writeFile(profilePath, JSON.stringify(profile));
+      hotInLongTasks = hotFunctions(profile as CpuProfile, longWindows);
+    }
     const total = samples.at(-1)?.chars ?? 0;
     const quarters = [1, 2, 3, 4].map((q) => {
       const from = samples.find((s) => s.chars >= ((q - 1) / 4) * total) ?? samples[0];
@@ -90,6 +144,10 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       if (!from || !to || to.chars === from.chars) return NaN;
       return ((to.taskS - from.taskS) * 1000) / ((to.chars - from.chars) / 1000);
     });
+    // Taken after the trace, so that it is not measured.
+    await page.locator('article[data-role="assistant"]').last().waitFor();
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+    await page.screenshot({ path: files.screenshot });
     return {
       tokens,
       characters: total,
@@ -101,6 +159,7 @@ export async function measureChatPage(appUrl: string, tokens: number): Promise<B
       mainThreadMsPer1kCharsByQuarter: quarters,
       mainThreadMsByKind: byKind,
       longTasks,
+      ...(hotInLongTasks ? { hotInLongTasks } : {}),
     };
   } finally {
     await browser.close();

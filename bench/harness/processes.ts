@@ -53,6 +53,9 @@ export function startSluice(baseURL: string, env: Record<string, string> = {}, n
   );
 }
 
+/** vite-node runs the bench with NODE_ENV=test, which `next build` refuses to prerender under: builds are production. */
+const buildEnv = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_ENV: 'production' as const, NEXT_TELEMETRY_DISABLED: '1' });
+
 /** The peer app has its own dependencies and build: made on first use, kept after. */
 export function ensurePeerBuilt(log: (line: string) => void) {
   if (!existsSync(path.join(PEER, 'node_modules/next'))) {
@@ -61,7 +64,7 @@ export function ensurePeerBuilt(log: (line: string) => void) {
   }
   if (!existsSync(path.join(PEER, '.next/BUILD_ID'))) {
     log('building the peer app (bench/peer) ...');
-    execFileSync('npm', ['run', 'build'], { cwd: PEER, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    execFileSync('npm', ['run', 'build'], { cwd: PEER, stdio: 'inherit', env: buildEnv() });
   }
 }
 
@@ -79,6 +82,6 @@ export function startPeer(baseURL: string): Promise<NextServer> {
 export function ensureSluiceBuilt(log: (line: string) => void) {
   if (!existsSync(path.join(ROOT, '.next/BUILD_ID'))) {
     log('building the app ...');
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', env: buildEnv() });
   }
 }

@@ -1,20 +1,24 @@
 'use client';
 
 import { code } from '@streamdown/code';
-import { memo } from 'react';
+import { memo, useMemo, useState } from 'react';
 import remarkBreaks from 'remark-breaks';
 import { defaultRemarkPlugins, Streamdown } from 'streamdown';
-import { chunkStreamingMarkdown } from '@/components/chat/markdown-chunks';
+import { createMarkdownChunker } from '@/components/chat/markdown-chunks';
 
 const plugins = { code };
 // Models write poems and lists with single newlines: keep them as line breaks, as chat apps do.
 const remarkPlugins = [...Object.values(defaultRemarkPlugins), remarkBreaks];
 const className = 'space-y-3 break-words';
 
+// Off-screen chunks of a long answer skip style, layout and paint (and keep their last size, so nothing jumps):
+// otherwise every frame of a stream lays out the whole answer again.
+const chunkClassName = `${className} [content-visibility:auto] [contain-intrinsic-size:auto_40rem]`;
+
 /** A finished part of a streaming answer: same text, same element, never rendered again. */
 const CompleteChunk = memo(function CompleteChunk({ text }: { text: string }) {
   return (
-    <Streamdown plugins={plugins} remarkPlugins={remarkPlugins} mode="static" className={className}>
+    <Streamdown plugins={plugins} remarkPlugins={remarkPlugins} mode="static" className={chunkClassName}>
       {text}
     </Streamdown>
   );
@@ -22,27 +26,26 @@ const CompleteChunk = memo(function CompleteChunk({ text }: { text: string }) {
 
 /**
  * Model output rendered as Markdown: incomplete syntax mid-stream renders gracefully, code is highlighted with a
- * copy button, and raw HTML goes through streamdown's sanitiser and hardening, so nothing in it executes. While it
- * streams, only its last blocks are rendered again as text arrives, so a long answer costs no more per token at
- * its end than at its start.
+ * copy button, and raw HTML goes through streamdown's sanitiser and hardening, so nothing in it executes. The text
+ * is cut into chunks of whole blocks, each rendered once: while it streams only the last blocks follow the text, so
+ * a long answer costs no more per token at its end than at its start, and when it finishes only those last blocks
+ * are rendered again, not the whole answer.
  */
 export function Markdown({ children, streaming = false }: { children: string; streaming?: boolean }) {
-  if (!streaming) {
-    return (
-      <Streamdown plugins={plugins} remarkPlugins={remarkPlugins} mode="static" className={className}>
-        {children}
-      </Streamdown>
-    );
-  }
-  const { complete, live } = chunkStreamingMarkdown(children);
+  const [chunk] = useState(createMarkdownChunker);
+  const { complete, live } = useMemo(() => chunk(children), [chunk, children]);
   return (
     <div className={className}>
       {complete.map((text, index) => (
         <CompleteChunk key={index} text={text} />
       ))}
-      <Streamdown plugins={plugins} remarkPlugins={remarkPlugins} mode="streaming" isAnimating className={className}>
-        {live}
-      </Streamdown>
+      {streaming ? (
+        <Streamdown key="live" plugins={plugins} remarkPlugins={remarkPlugins} mode="streaming" isAnimating className={className}>
+          {live}
+        </Streamdown>
+      ) : live ? (
+        <CompleteChunk key={complete.length} text={live} />
+      ) : null}
     </div>
   );
 }

@@ -93,7 +93,8 @@ test('streams an answer in visible pieces, then the history survives a reload', 
 test('a reload mid-answer shows the answer continuing live, then stored, nothing twice and nothing missing', async ({ page }, testInfo) => {
   const reply = 'Rivers begin as rain that gathers into rills and streams, then carve valleys on their way down to the sea.';
   await newChat(page);
-  await send(page, `How do rivers form? [slow:150][reply:${reply}]`);
+  // Slow enough (20 words, 5 s) that a reload on a busy machine still finds it running.
+  await send(page, `How do rivers form? [slow:250][reply:${reply}]`);
   await expect(page.getByTestId('live-answer')).toContainText('Rivers begin');
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await page.reload();
@@ -134,7 +135,8 @@ test('leaving for another conversation and coming back picks the answer up where
 
 test('GET .../stream works with a plain EventSource, which stops once the run is over', async ({ page }) => {
   await newChat(page);
-  await send(page, 'Slow one? [slow:100][reply:a b c d e f]');
+  // Slow enough (3 s) that the EventSource connects while it runs, on a busy machine too.
+  await send(page, 'Slow one? [slow:300][reply:a b c d e f g h i j]');
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   const id = page.url().split('/').at(-1)!;
   const received = await page.evaluate(async (conversationId) => {
