@@ -95,6 +95,7 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
       quota,
     );
     if (turn.status === 'not_found') throw new AppError('not_found');
+    if (turn.status === 'busy') throw new AppError('run_in_progress');
     if (turn.status === 'rate_limited') {
       const { retryAfterS } = turn;
       throw new AppError('rate_limited', `Too many prompts in a short time: you can send the next in ${retryAfterS} s.`, { retryAfterS });
@@ -105,7 +106,14 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
       turn.priorMessages === 0
         ? Promise.resolve([])
         : listMessages(db, conversationId).then((items) => items.filter((item) => item.id !== userMessageId));
-    const actor = restoreActor(machine, turn.snapshot) ?? (await freshActor(history));
+    let actor: AgentActor;
+    try {
+      actor = restoreActor(machine, turn.snapshot) ?? (await freshActor(history));
+    } catch (error) {
+      // The run row would otherwise stay running and hold the conversation (one running run each, in the database).
+      await finishRun(db, runId, { status: 'error', mode: null, error: toAppError(error).toInfo() }).catch(() => undefined);
+      throw error;
+    }
     const run = wireRun({ actor, runId, conversationId, prompt, history });
     actor.start();
     actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });

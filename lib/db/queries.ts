@@ -164,6 +164,15 @@ export type NewMessage = Omit<ChatItem, 'createdAt'> & { conversationId: string;
 /** The next value of the activity sequence: the conversation moves to the top of the list. */
 const NEXT_ACTIVITY = sql`nextval(pg_get_serial_sequence('conversations', 'activity'))`;
 
+/** Whether a statement failed on the named unique index (drizzle wraps the driver's error as its cause). */
+function violates(error: unknown, constraint: string): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const { code, constraint: name } = cause as Error & { code?: string; constraint?: string };
+    if (code === '23505') return name === constraint || cause.message.includes(constraint);
+  }
+  return false;
+}
+
 export type BegunTurn =
   | {
       status: 'begun';
@@ -175,7 +184,9 @@ export type BegunTurn =
   /** No conversation of that session has that id. */
   | { status: 'not_found' }
   /** The session has started its runs for this window; the next window opens in `retryAfterS`. */
-  | { status: 'rate_limited'; retryAfterS: number };
+  | { status: 'rate_limited'; retryAfterS: number }
+  /** A run of the conversation is still running (started by this process or another). */
+  | { status: 'busy' };
 
 /** At most `runs` runs per session in a window of `windowS` seconds, opened by the window's first run. */
 export type RunQuota = { runs: number; windowS: number };
@@ -192,7 +203,9 @@ export async function beginTurn(
   quota: RunQuota,
 ): Promise<BegunTurn> {
   const window = sql`make_interval(secs => ${quota.windowS})`;
-  const result = await db.execute(sql`
+  const result = await db
+    .execute(
+      sql`
     with quota as (
       insert into run_quotas as q (owner_id, window_started_at, runs)
       values (${turn.ownerId}, now(), 1)
@@ -223,7 +236,14 @@ export async function beginTurn(
       exists (select 1 from message) as begun,
       (select snapshot from conversation) as snapshot,
       (select count(*)::int from messages where conversation_id = ${turn.conversationId}) as prior_messages
-    from quota`);
+    from quota`,
+    )
+    .catch((error: unknown) => {
+      // Another run of the conversation is running, here or on another instance: nothing of this one was written.
+      if (violates(error, 'runs_one_running_per_conversation')) return null;
+      throw error;
+    });
+  if (result === null) return { status: 'busy' };
   type Row = { within_quota: boolean; retry_after_s: number; begun: boolean; snapshot: unknown; prior_messages: number };
   const [row] = (result as unknown as { rows: Row[] }).rows;
   if (!row) throw new Error('beginTurn returned no row');

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigserial,
   index,
@@ -66,7 +67,11 @@ export const runs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('runs_conversation_idx').on(t.conversationId, t.startedAt)],
+  (t) => [
+    index('runs_conversation_idx').on(t.conversationId, t.startedAt),
+    // One run at a time per conversation, whichever instance starts it: the second insert fails, atomically.
+    uniqueIndex('runs_one_running_per_conversation').on(t.conversationId).where(sql`${t.status} = 'running'`),
+  ],
 );
 
 export const messages = pgTable(

@@ -106,6 +106,39 @@ describe.each(backends)('the store on $name', (backend) => {
     ]);
   });
 
+  it('runs one turn at a time per conversation, even when two processes begin one together', async () => {
+    const id = randomUUID();
+    await create(id);
+    // On PostgreSQL a second store is a second pool, as another instance would have; PGlite has one connection.
+    const other = options.databaseUrl ? await openStore(options) : store;
+    try {
+      const [runA, runB] = [randomUUID(), randomUUID()];
+      const results = await Promise.all([
+        begin(id, 'from A', runA),
+        beginTurn(other.db, { conversationId: id, ownerId: owner, runId: runB, messageId: randomUUID(), prompt: 'from B', title: 'B' }, roomyQuota),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['begun', 'busy']);
+      const winner = results[0]?.status === 'begun' ? runA : runB;
+      expect((await listMessages(store.db, id)).map((m) => m.content)).toEqual([winner === runA ? 'from A' : 'from B']);
+      expect((await listRuns(store.db, id)).map((r) => r.id)).toEqual([winner]);
+      // A refused prompt does not count against the quota: with two runs a window, the session still has its second.
+      const sessionOwner = `owner-${randomUUID()}`;
+      const quota = { runs: 2, windowS: 60 };
+      const own = randomUUID();
+      await create(own, sessionOwner);
+      const first = randomUUID();
+      expect((await begin(own, 'first', first, sessionOwner, quota)).status).toBe('begun');
+      expect(await begin(own, 'again', randomUUID(), sessionOwner, quota)).toEqual({ status: 'busy' });
+      await finish(own, first, 'answer');
+      expect((await begin(own, 'second', randomUUID(), sessionOwner, quota)).status).toBe('begun');
+      // Once the running turn is finished, the conversation takes the next prompt.
+      await finish(id, winner, 'done');
+      expect((await begin(id, 'next')).status).toBe('begun');
+    } finally {
+      if (other !== store) await other.close();
+    }
+  });
+
   it('starts nothing in a conversation that does not exist', async () => {
     const id = randomUUID();
     expect(await begin(id, 'hello?')).toEqual({ status: 'not_found' });
@@ -232,12 +265,13 @@ describe.each(backends)('the store on $name', (backend) => {
       { runId: answered, seq: 1, name: 'decide_mode', status: 'completed', input: {}, output: { mode: 'generate_code' }, startedAt, endedAt: startedAt },
       { runId: answered, seq: 2, name: 'generate_code', status: 'started', input: {}, output: { content: '```js\nconsole.' }, startedAt },
     ]);
-    const other = randomUUID();
+    const [other, calm] = [randomUUID(), randomUUID()];
     await create(other);
     await begin(other, 'second', unanswered);
+    await create(calm);
     const finished = randomUUID();
-    await begin(other, 'third', finished);
-    await finish(other, finished, 'done properly', { value: 'prompt' });
+    await begin(calm, 'third', finished);
+    await finish(calm, finished, 'done properly', { value: 'prompt' });
 
     expect(await closeOrphanedRuns(store.db)).toBe(2);
     expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.type, m.mode ?? null])).toEqual([
@@ -246,7 +280,8 @@ describe.each(backends)('the store on $name', (backend) => {
     ]);
     expect((await listMessages(store.db, other)).map((m) => [m.role, m.status])).toContainEqual(['assistant', 'interrupted']);
     expect((await listRuns(store.db, id)).map((r) => r.status)).toEqual(['interrupted']);
-    expect((await listRuns(store.db, other)).map((r) => r.status).sort()).toEqual(['complete', 'interrupted']);
+    expect((await listRuns(store.db, other)).map((r) => r.status)).toEqual(['interrupted']);
+    expect((await listRuns(store.db, calm)).map((r) => r.status)).toEqual(['complete']);
     expect((await listRunSteps(store.db, answered)).map((s) => s.status)).toEqual(['completed', 'interrupted']);
     expect((await findConversation(store.db, id, owner))?.snapshot).toBeNull();
     // nothing left to close
