@@ -76,6 +76,8 @@ export const ERROR_CODES = [
   'upstream_rate_limited',
   'upstream_malformed',
   'internal_error',
+  'producer_lost',
+  'stream_unavailable',
 ] as const;
 export const ErrorCodeSchema = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;

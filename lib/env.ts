@@ -28,6 +28,19 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
       .optional(),
   ),
+  /** Several instances: the live fan-out of runs goes through Redis Streams (PostgreSQL holds the record). */
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  /** How long a run's producer may go silent before readers elsewhere declare it lost. */
+  RUN_LEASE_MS: intWithDefault(5000, 500),
+}).refine((env) => !env.REDIS_URL || env.DATABASE_URL, {
+  message: 'REDIS_URL needs DATABASE_URL: instances that share Redis must share one PostgreSQL too (PGlite lives in one process).',
+  path: ['REDIS_URL'],
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -47,6 +47,11 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
   },
   upstream_malformed: { status: 502, message: 'The model provider sent a reply that could not be read. Check that OPENAI_BASE_URL points at an OpenAI-compatible API.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
+  producer_lost: {
+    status: 503,
+    message: 'The server writing this answer stopped. What it had written is stored; send the prompt again to continue.',
+  },
+  stream_unavailable: { status: 503, message: 'The live stream store (Redis) is unreachable. What was written so far is stored; try again shortly.' },
 };
 
 /** Anything that is not an AppError is internal: logged in full, shown only as a generic message. */
