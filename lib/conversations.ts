@@ -2,7 +2,7 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { cache } from 'react';
 import { z } from 'zod';
-import { findActiveRun } from '@/lib/agent/run-service';
+import { isRunning, stopRunAndWait } from '@/lib/agent/run-service';
 import type { Conversation, ConversationSummary, RunTrace } from '@/lib/contract';
 import { getStore } from '@/lib/db/client';
 import {
@@ -79,7 +79,7 @@ async function forVisitor<T>(id: string, read: (session: Session, id: string) =>
 export const findVisitorConversation = cache((id: string) =>
   forVisitor(id, async (session, conversationId): Promise<Conversation & { running: boolean }> => {
     const conversation = await getConversation(session, conversationId);
-    return { ...conversation, running: findActiveRun(conversation.id, session.owner) !== undefined };
+    return { ...conversation, running: await isRunning(conversation.id, session.owner) };
   }),
 );
 
@@ -89,10 +89,6 @@ export const findVisitorRunTraces = (id: string) => forVisitor(id, getRunTraces)
 /** Deleting stops whatever is running in the conversation first. */
 export async function deleteConversation(session: Session, id: string): Promise<void> {
   const { db } = await getStore();
-  const run = findActiveRun(id, session.owner);
-  if (run) {
-    run.cancel();
-    await run.finished;
-  }
+  await stopRunAndWait(id, session.owner);
   if (!(await removeConversationRow(db, id, session.owner))) throw new AppError('not_found');
 }

@@ -52,3 +52,14 @@ export function titleFromPrompt(prompt: string, max = 60): string {
   const head = lastSpace > 0 ? cut.slice(0, lastSpace) : flat.slice(0, max);
   return head.trimEnd();
 }
+
+/** The answer a run's readers saw, from its events: what is stored when its producer was lost. */
+export function answerSeen(events: StreamEvent[]): { content: string; mode: ResponseStep | null } {
+  let content = '';
+  let mode: ResponseStep | null = null;
+  for (const event of events) {
+    if (event.type === 'delta') content += event.value;
+    if (event.type === 'mode') mode = event.value;
+  }
+  return { content, mode };
+}

@@ -1,11 +1,11 @@
 import { AppError } from '@/lib/errors';
-import type { RunEventLog } from '@/lib/stream/event-log';
+import type { RunEventSource } from '@/lib/stream/event-log';
 
 /** A run in progress, as routes and pages see it. */
 export type RunHandle = {
   id: string;
   conversationId: string;
-  log: RunEventLog;
+  log: RunEventSource;
   /** Stops the run: the machine leaves its state, which aborts the model request behind it. */
   cancel(): void;
   /** Settles when the run has been stored and its log closed. */
@@ -26,6 +26,8 @@ export type RunRegistry = {
   find(conversationId: string, ownerId: string): RunHandle | undefined;
   /** Asks the conversation's run to stop; undefined when nothing of that session runs there. */
   cancel(conversationId: string, ownerId: string): RunHandle | undefined;
+  /** Asks the run with that id to stop, if it runs in this process (a stop asked on another instance). */
+  cancelById(runId: string): boolean;
 };
 
 type Entry = { ownerId: string; run: RunHandle | null };
@@ -55,6 +57,15 @@ export function createRunRegistry(): RunRegistry {
       }
     },
     find,
+    cancelById(runId) {
+      for (const { run } of entries.values()) {
+        if (run?.id === runId) {
+          run.cancel();
+          return true;
+        }
+      }
+      return false;
+    },
     cancel(conversationId, ownerId) {
       const run = find(conversationId, ownerId);
       run?.cancel();

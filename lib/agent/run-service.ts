@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
 import { createAgentActors } from '@/lib/agent/actors';
 import { agentMachine, toMode, toSafetyVerdict, type AgentEmitted, type TurnOutcome } from '@/lib/agent/machine';
-import { titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
+import { answerSeen, titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
 import { runRegistry, type RunHandle, type RunRegistry } from '@/lib/agent/run-registry';
 import { createTraceWriter } from '@/lib/agent/trace-writer';
 import type { ChatItem, ForkBody, Mode, ResponseStep, StreamEvent } from '@/lib/contract';
@@ -12,8 +12,10 @@ import {
   beginTurn,
   createFork,
   deleteConversation as removeConversationRow,
+  closeOrphanedRuns,
   findConversation,
   findForkSource,
+  findRunningRun,
   finishRun,
   finishTurn,
   listMessages,
@@ -23,7 +25,19 @@ import { AppError, toAppError } from '@/lib/errors';
 import { getEnv, type PreSteps } from '@/lib/env';
 import { getModels, type Models } from '@/lib/llm';
 import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
-import { createMemoryEventLog } from '@/lib/stream/event-log';
+import { createMemoryEventLog, type RunEventLog } from '@/lib/stream/event-log';
+import { getRedis, whenReady } from '@/lib/stream/redis-client';
+import {
+  acquireRunLease,
+  createRedisRunLog,
+  declareProducerLost,
+  followRedisRun,
+  listenForRunCancels,
+  producerAlive,
+  releaseRunLease,
+  requestRunCancel,
+} from '@/lib/stream/redis-run-log';
+import type { Redis } from 'ioredis';
 
 type AgentActor = Actor<typeof agentMachine>;
 type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
@@ -35,7 +49,15 @@ export type RunServiceDeps = {
   quota: RunQuota;
   /** The safety check and the mode decision side by side (the default), or one after the other. */
   preSteps?: PreSteps;
+  /** Several instances: runs' events go through Redis, where any instance can follow and stop them. */
+  shared?: SharedRuns | null;
 };
+
+/** Runs shared between instances through Redis; each run's producer holds a lease of `leaseMs`. */
+export type SharedRuns = { redis: Redis; leaseMs: number };
+
+/** How often a stop waiting on another instance's run looks whether it has ended. */
+const REMOTE_POLL_MS = 100;
 
 /** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
 export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
@@ -83,17 +105,59 @@ const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context }
  * follow. Only what the contract names waits on the store: the user message before any model call, the
  * assistant message (and the run's trace) before `done`.
  */
-export function createRunService({ db, models, registry, quota, preSteps = 'parallel' }: RunServiceDeps) {
+export function createRunService({ db, models, registry, quota, preSteps = 'parallel', shared = null }: RunServiceDeps) {
   const machine = machineFor(models, preSteps);
+
+  /** Stores a run whose producer was lost with the answer its readers saw, freeing its conversation. */
+  const closeLostRun = async (runId: string, events: StreamEvent[]) => {
+    await closeOrphanedRuns(db, { runId, answer: answerSeen(events) });
+  };
+
+  /**
+   * The conversation's run left running by an instance that is gone (no reader was there to notice): declared lost
+   * and closed, so that the prompt that found it can start. False when its producer lives, or another caller is
+   * closing it.
+   */
+  async function reclaimLostRun(conversationId: string, ownerId: string): Promise<boolean> {
+    if (!shared) return false;
+    const runId = await findRunningRun(db, conversationId, ownerId);
+    if (!runId || (await producerAlive(shared.redis, runId))) return false;
+    const events = await declareProducerLost(shared.redis, runId);
+    if (!events) return false;
+    await closeLostRun(runId, events);
+    return true;
+  }
+
+  /** A run's lease, taken before anything of it is written: no reader anywhere can find it without a producer. */
+  async function takeLease(runId: string): Promise<string | null> {
+    if (!shared) return null;
+    try {
+      return await acquireRunLease(await whenReady(shared.redis), runId, shared.leaseMs);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      console.error('[sluice] could not take a run lease', error);
+      throw new AppError('stream_unavailable');
+    }
+  }
 
   async function launch(conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
     const runId = randomUUID();
     const userMessageId = randomUUID();
-    const turn = await beginTurn(
-      db,
-      { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) },
-      quota,
-    );
+    const lease = await takeLease(runId);
+    const giveBack = () => {
+      if (shared && lease) void releaseRunLease(shared.redis, runId, lease).catch(() => undefined);
+    };
+    const begin = () =>
+      beginTurn(db, { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) }, quota);
+    let turn: Awaited<ReturnType<typeof beginTurn>>;
+    try {
+      turn = await begin();
+      if (turn.status === 'busy' && (await reclaimLostRun(conversationId, ownerId))) turn = await begin();
+    } catch (error) {
+      giveBack();
+      throw error;
+    }
+    if (turn.status !== 'begun') giveBack();
     if (turn.status === 'not_found') throw new AppError('not_found');
     if (turn.status === 'busy') throw new AppError('run_in_progress');
     if (turn.status === 'rate_limited') {
@@ -114,7 +178,7 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
       await finishRun(db, runId, { status: 'error', mode: null, error: toAppError(error).toInfo() }).catch(() => undefined);
       throw error;
     }
-    const run = wireRun({ actor, runId, conversationId, prompt, history });
+    const run = wireRun({ actor, runId, conversationId, prompt, history, lease });
     actor.start();
     actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
     return run;
@@ -131,9 +195,15 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     conversationId: string;
     prompt: string;
     history: Promise<ChatItem[]>;
+    lease: string | null;
   }): RunHandle {
     const { actor, runId, conversationId, prompt } = args;
-    const log = createMemoryEventLog();
+    // Stopping the machine aborts the model call; what it wrote is stored as interrupted.
+    const stop = () => actor.send({ type: 'cancel' });
+    const log: RunEventLog =
+      shared && args.lease
+        ? createRedisRunLog({ redis: shared.redis, runId, token: args.lease, leaseMs: shared.leaseMs, onFailure: stop, onCancelRequested: stop })
+        : createMemoryEventLog();
     const trace = createTraceWriter(db, runId);
     let settled = false;
     let resolveFinished = () => {};
@@ -214,7 +284,8 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
           snapshot,
           tokens: context.responseStep ? trace.usageOf(context.responseStep) : null,
         });
-        send(toEndEvent(outcome, stored));
+        // Null: another instance found this run's producer lost and closed it; its readers were told so there.
+        if (stored) send(toEndEvent(outcome, stored));
         end();
       })().catch(fail);
     };
@@ -229,7 +300,40 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
     actor.subscribe({ error: fail });
 
-    return { id: runId, conversationId, log, cancel: () => actor.send({ type: 'cancel' }), finished };
+    return { id: runId, conversationId, log, cancel: stop, finished };
+  }
+
+  /** A run another instance produces, as this one serves it: followed through Redis, stopped by asking. */
+  function remoteRun({ redis }: SharedRuns, runId: string, conversationId: string, ownerId: string): RunHandle {
+    const ended = async () => {
+      // A stop reaches its producer within moments; one that is gone is declared lost here instead.
+      while ((await findRunningRun(db, conversationId, ownerId)) === runId) {
+        if (await reclaimLostRun(conversationId, ownerId)) return;
+        await new Promise((resolve) => setTimeout(resolve, REMOTE_POLL_MS));
+      }
+    };
+    return {
+      id: runId,
+      conversationId,
+      log: {
+        follow: (afterId, listener) =>
+          followRedisRun({ redis, runId, afterId, listener, onDeclaredLost: (events) => closeLostRun(runId, events) }),
+      },
+      cancel: () => void requestRunCancel(redis, runId).catch((error: unknown) => console.error('[sluice] could not ask for a stop', error)),
+      get finished() {
+        return ended();
+      },
+    };
+  }
+
+  /** The conversation's run, in this process or (with several instances) in another; null when none runs. */
+  async function runningIn(conversationId: string, ownerId: string): Promise<RunHandle | null> {
+    const local = registry.find(conversationId, ownerId);
+    if (local) return local;
+    if (!shared) return null;
+    const runId = await findRunningRun(db, conversationId, ownerId);
+    if (!runId) return null;
+    return remoteRun({ ...shared, redis: await whenReady(shared.redis) }, runId, conversationId, ownerId);
   }
 
   /** Where the registry holds no run of the session: null for its conversation, 404 for any other id. */
@@ -293,15 +397,37 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     startRun,
     /** The conversation's run in progress, to follow; null when nothing runs there, 404 unless the session owns it. */
     async findRun(conversationId: string, ownerId: string): Promise<RunHandle | null> {
-      return registry.find(conversationId, ownerId) ?? (await nothingRunsIn(conversationId, ownerId));
+      return (await runningIn(conversationId, ownerId)) ?? (await nothingRunsIn(conversationId, ownerId));
     },
     /** Stops the conversation's run: 404 unless the session owns it, 409 `no_run` when nothing runs there. */
     async cancelRun(conversationId: string, ownerId: string): Promise<RunHandle> {
-      const run = registry.cancel(conversationId, ownerId) ?? (await nothingRunsIn(conversationId, ownerId));
+      const run = (await runningIn(conversationId, ownerId)) ?? (await nothingRunsIn(conversationId, ownerId));
       if (!run) throw new AppError('no_run');
+      run.cancel();
       return run;
     },
+    /** Whether an answer is being written in the conversation, here or on another instance. */
+    async isRunning(conversationId: string, ownerId: string): Promise<boolean> {
+      return (await runningIn(conversationId, ownerId)) !== null;
+    },
+    /** Stops the conversation's run, wherever it runs, and waits until it is stored (before a delete). */
+    async stopAndWait(conversationId: string, ownerId: string): Promise<void> {
+      const run = await runningIn(conversationId, ownerId);
+      if (!run) return;
+      run.cancel();
+      await run.finished;
+    },
   };
+}
+
+const globalForCancels = globalThis as typeof globalThis & { __sluiceCancelListener?: () => void };
+
+/** With several instances, one subscription per process carries stops asked elsewhere to the runs produced here. */
+function sharedRuns(): SharedRuns | null {
+  const redis = getRedis();
+  if (!redis) return null;
+  globalForCancels.__sluiceCancelListener ??= listenForRunCancels(redis, (runId) => runRegistry.cancelById(runId));
+  return { redis, leaseMs: getEnv().RUN_LEASE_MS };
 }
 
 async function defaultService() {
@@ -313,6 +439,7 @@ async function defaultService() {
     registry: runRegistry,
     quota: { runs: env.RATE_LIMIT_RUNS, windowS: env.RATE_LIMIT_WINDOW_S },
     preSteps: env.PRE_STEPS,
+    shared: sharedRuns(),
   });
 }
 
@@ -332,7 +459,12 @@ export async function cancelRun(conversationId: string, ownerId: string): Promis
   return (await defaultService()).cancelRun(conversationId, ownerId);
 }
 
-/** The run in progress in a conversation the session owns (pages check ownership before asking). */
-export function findActiveRun(conversationId: string, ownerId: string): RunHandle | undefined {
-  return runRegistry.find(conversationId, ownerId);
+/** Whether an answer is being written in a conversation the session owns (pages check ownership before asking). */
+export async function isRunning(conversationId: string, ownerId: string): Promise<boolean> {
+  return (await defaultService()).isRunning(conversationId, ownerId);
+}
+
+/** Stops whatever runs in the conversation, on any instance, and waits until it is stored. */
+export async function stopRunAndWait(conversationId: string, ownerId: string): Promise<void> {
+  return (await defaultService()).stopAndWait(conversationId, ownerId);
 }

@@ -111,7 +111,10 @@ export function getStore(): Promise<Store> {
   if (!globalForStore.__sluiceStore) {
     const env = getEnv();
     const opening = openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }).then(async (store) => {
-      // Runs are held in memory: any still marked running belong to a process that is gone.
+      // One process holds its runs in memory: any still marked running belong to a process that is gone. With
+      // several instances (REDIS_URL) another may be running them: a run is closed only once its producer's lease
+      // has lapsed, by a reader or the next prompt (lib/agent/run-service.ts).
+      if (env.REDIS_URL) return store;
       const closed = await closeOrphanedRuns(store.db);
       if (closed > 0) console.warn(JSON.stringify({ level: 'warn', event: 'orphaned_runs_closed', count: closed }));
       return store;

@@ -266,39 +266,34 @@ export async function finishTurn(
     /** The tokens the answer's step used, to return with it. */
     tokens?: TokenUsage | null;
   },
-): Promise<ChatItem> {
+): Promise<ChatItem | null> {
   const { message, outcome } = turn;
-  const stored = db.$with('stored').as(
-    db
-      .insert(messages)
-      .values({
-        id: message.id,
-        conversationId: message.conversationId,
-        runId: message.runId,
-        role: message.role,
-        content: message.content,
-        type: message.type,
-        mode: message.mode,
-        status: message.status,
-      })
-      .returning(),
-  );
-  const finished = db.$with('finished').as(
-    db
-      .update(runs)
-      .set({ status: outcome.status, mode: outcome.mode, error: outcome.error ?? null, endedAt: sql`now()` })
-      .where(eq(runs.id, turn.runId))
-      .returning({ id: runs.id }),
-  );
-  const moved = db.$with('moved').as(
-    db
-      .update(conversations)
-      .set({ snapshot: turn.snapshot, updatedAt: sql`now()`, activity: NEXT_ACTIVITY })
-      .where(eq(conversations.id, message.conversationId))
-      .returning({ id: conversations.id }),
-  );
-  const [row] = await db.with(stored, finished, moved).select().from(stored);
-  if (!row) throw new Error('insert returned no row');
+  // Only a run still running is finished: one another instance declared lost (and stored) stays as it was.
+  const result = await db.execute(sql`
+    with finished as (
+      update runs set status = ${outcome.status}, mode = ${outcome.mode}, error = ${outcome.error ? JSON.stringify(outcome.error) : null}::jsonb, ended_at = now()
+      where id = ${turn.runId} and status = 'running'
+      returning id
+    ), stored as (
+      insert into messages (id, conversation_id, run_id, role, content, type, mode, status)
+      select ${message.id}::uuid, ${message.conversationId}::uuid, ${message.runId ?? null}::uuid, ${message.role}, ${message.content}, ${message.type}, ${message.mode ?? null}, ${message.status}
+      from finished
+      returning id, conversation_id, run_id, role, content, type, mode, status, created_at
+    ), moved as (
+      update conversations set snapshot = ${turn.snapshot == null ? null : JSON.stringify(turn.snapshot)}::jsonb, updated_at = now(), activity = ${NEXT_ACTIVITY}
+      where id = ${message.conversationId} and exists (select 1 from finished)
+      returning id
+    )
+    select id, conversation_id, run_id, role, content, type, mode, status, created_at from stored`);
+  type Row = { id: string; conversation_id: string; run_id: string | null; role: MessageRow['role']; content: string; type: MessageRow['type']; mode: string | null; status: MessageRow['status']; created_at: Date | string };
+  const [stored] = (result as unknown as { rows: Row[] }).rows;
+  if (!stored) return null;
+  const row = {
+    ...stored,
+    conversationId: stored.conversation_id,
+    runId: stored.run_id,
+    createdAt: new Date(stored.created_at),
+  } as unknown as MessageRow;
   return toChatItem(row, turn.tokens);
 }
 
@@ -391,26 +386,34 @@ export async function listRuns(db: Db, conversationId: string) {
   return db.select().from(runs).where(eq(runs.conversationId, conversationId)).orderBy(asc(runs.startedAt));
 }
 
+/** What readers saw of a run whose producer was lost: its answer so far, and the mode it was written in. */
+export type LostAnswer = { content: string; mode: ResponseStep | null };
+
 /**
- * Closes the runs a dead process left `running` (a crash, a kill): each gets the answer it had saved so far as an
- * interrupted assistant message, its open steps are marked interrupted, and its conversation rebuilds the agent's
- * history from the messages on the next prompt. One instance per database (as the README says): a second
- * instance's live runs would look orphaned here. Returns how many runs it closed.
+ * Closes runs a dead process left `running` (a crash, a kill): each gets its answer so far as an interrupted
+ * assistant message, its open steps are marked interrupted, and its conversation rebuilds the agent's history from
+ * the messages on the next prompt. `only` closes one run, with the answer its readers saw (another instance's
+ * producer was lost); without it, every running run, with the answer its trace last saved (this process starts and
+ * no other shares the database). A run that is no longer running is left as it is. Returns how many it closed.
  */
-export async function closeOrphanedRuns(db: Db): Promise<number> {
+export async function closeOrphanedRuns(db: Db, only?: { runId: string; answer: LostAnswer }): Promise<number> {
   const responseSteps = sql.join(
     RESPONSE_STEPS.map((step) => sql`${step}`),
     sql`, `,
   );
-  const result = await db.execute(sql`
-    with orphans as (
-      update runs set status = 'interrupted', ended_at = now() where status = 'running'
-      returning id, conversation_id
-    ), answers as (
+  const answers = only
+    ? sql`select ${only.runId}::uuid as run_id, ${only.answer.mode}::text as name, ${only.answer.content}::text as content`
+    : sql`
       select distinct on (s.run_id) s.run_id, s.name, s.output->>'content' as content
       from run_steps s join orphans o on o.id = s.run_id
       where s.name in (${responseSteps})
-      order by s.run_id, s.seq desc
+      order by s.run_id, s.seq desc`;
+  const result = await db.execute(sql`
+    with orphans as (
+      update runs set status = 'interrupted', ended_at = now()
+      where status = 'running' ${only ? sql`and id = ${only.runId}` : sql``}
+      returning id, conversation_id
+    ), answers as (${answers}
     ), stored as (
       insert into messages (id, conversation_id, run_id, role, content, type, mode, status)
       select gen_random_uuid(), o.conversation_id, o.id, 'assistant', coalesce(a.content, ''),
@@ -428,4 +431,20 @@ export async function closeOrphanedRuns(db: Db): Promise<number> {
     select count(*)::int as closed from orphans`);
   const [row] = (result as unknown as { rows: { closed: number }[] }).rows;
   return Number(row?.closed ?? 0);
+}
+
+/** The id of the conversation's running run, if the owner's conversation has one (any instance may be running it). */
+export async function findRunningRun(db: Db, conversationId: string, ownerId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .innerJoin(conversations, eq(conversations.id, runs.conversationId))
+    .where(and(eq(runs.conversationId, conversationId), eq(runs.status, 'running'), eq(conversations.ownerId, ownerId)));
+  return row?.id ?? null;
+}
+
+/** Every running run's id, whichever process runs it. */
+export async function listRunningRuns(db: Db): Promise<string[]> {
+  const rows = await db.select({ id: runs.id }).from(runs).where(eq(runs.status, 'running'));
+  return rows.map((row) => row.id);
 }

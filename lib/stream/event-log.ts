@@ -18,6 +18,9 @@ export interface RunEventLog {
   readonly lastId: number;
 }
 
+/** What a reader needs of a run's log, wherever the run is produced. */
+export type RunEventSource = Pick<RunEventLog, 'follow'>;
+
 export function createMemoryEventLog(): RunEventLog {
   const entries: LoggedEvent[] = [];
   const listeners = new Set<LogListener>();

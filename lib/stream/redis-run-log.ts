@@ -259,6 +259,20 @@ export type FollowRedisRunOptions = {
 
 const parseEvent = (json: string | undefined): StreamEvent => StreamEventSchema.parse(JSON.parse(json ?? 'null'));
 
+/**
+ * Ends the run's stream with `producer_lost` if its producer no longer holds its lease and the run has not ended:
+ * atomically, so of all the callers anywhere exactly one gets the events the stream holds (to store them); the
+ * others, and any call while the producer lives or after the run ended, get null.
+ */
+export async function declareProducerLost(redis: Redis, runId: string): Promise<StreamEvent[] | null> {
+  const keys = keysOf(runId);
+  const lost = JSON.stringify({ type: 'error', value: lostError().toInfo() } satisfies StreamEvent);
+  const declared = await scripts(redis).sluiceDeclareLost(keys.events, keys.lease, lost, RETAIN_AFTER_RUN_MS);
+  if (declared === 0) return null;
+  const entries = await redis.xrange(keys.events, '-', '+');
+  return entries.map(([, fields]) => parseEvent(fields[1]));
+}
+
 /** A reader on any instance: replays the run's stream after `afterId`, then blocks on it for more until it ends. */
 export function followRedisRun({ redis, runId, afterId, listener, blockMs = 250, onDeclaredLost }: FollowRedisRunOptions): () => void {
   const keys = keysOf(runId);
@@ -279,17 +293,11 @@ export function followRedisRun({ redis, runId, afterId, listener, blockMs = 250,
     listener.onClose();
   };
 
-  const readAll = async () => {
-    const entries = await redis.xrange(keys.events, '-', '+');
-    return entries.map(([, fields]) => parseEvent(fields[1]));
-  };
-
   const checkProducer = async () => {
-    const lost = JSON.stringify({ type: 'error', value: lostError().toInfo() } satisfies StreamEvent);
-    const declared = await scripts(redis).sluiceDeclareLost(keys.events, keys.lease, lost, RETAIN_AFTER_RUN_MS);
-    if (declared === 0) return;
+    const events = await declareProducerLost(redis, runId);
+    if (!events) return;
     try {
-      await onDeclaredLost(await readAll());
+      await onDeclaredLost(events);
     } catch (error) {
       console.error('[sluice] could not store the run of a lost producer', error);
     }

@@ -1,5 +1,5 @@
 import { AppError } from '@/lib/errors';
-import type { LoggedEvent, RunEventLog } from '@/lib/stream/event-log';
+import type { LoggedEvent, RunEventSource } from '@/lib/stream/event-log';
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -28,7 +28,7 @@ export function parseLastEventId(header: string | null): number {
  * Events that arrive within one turn of the event loop go out as one chunk: alone, each delta is still sent as it
  * comes; under load (or on a replay) the events that have piled up cost one write instead of one each.
  */
-export function createSseStream(log: RunEventLog, { afterId = 0, pingIntervalMs }: { afterId?: number; pingIntervalMs: number }) {
+export function createSseStream(log: RunEventSource, { afterId = 0, pingIntervalMs }: { afterId?: number; pingIntervalMs: number }) {
   const encoder = new TextEncoder();
   let open = true;
   let unsubscribe = () => {};
@@ -84,6 +84,6 @@ export function createSseStream(log: RunEventLog, { afterId = 0, pingIntervalMs 
 }
 
 /** The response that streams a run's log to one reader. */
-export function sseResponse(log: RunEventLog, options: { afterId?: number; pingIntervalMs: number }): Response {
+export function sseResponse(log: RunEventSource, options: { afterId?: number; pingIntervalMs: number }): Response {
   return new Response(createSseStream(log, options), { status: 200, headers: SSE_HEADERS });
 }

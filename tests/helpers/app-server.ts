@@ -38,7 +38,7 @@ async function freePort(): Promise<number> {
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(OPENAI_|CHAT_MODEL|ROUTER_MODEL|DATABASE_URL|SAFETY_CHECK|PRE_STEPS|DATA_DIR|RATE_LIMIT_|NODE_OPTIONS|VITEST)/.test(key)) delete env[key];
+    if (/^(OPENAI_|CHAT_MODEL|ROUTER_MODEL|DATABASE_URL|REDIS_URL|RUN_LEASE_MS|SAFETY_CHECK|PRE_STEPS|DATA_DIR|RATE_LIMIT_|NODE_OPTIONS|VITEST)/.test(key)) delete env[key];
   }
   return env;
 }

@@ -253,6 +253,30 @@ describe.each(backends)('the store on $name', (backend) => {
     expect((await findConversation(store.db, id, owner))?.snapshot).toMatchObject({ value: 'prompt', context: { turns: 1 } });
   });
 
+  it("closes one run whose producer was lost with the answer its readers saw; the producer's late finish writes nothing", async () => {
+    const id = randomUUID();
+    await create(id);
+    const [lost, other] = [randomUUID(), randomUUID()];
+    await begin(id, 'tell me', lost);
+    const bystander = randomUUID();
+    await create(bystander);
+    await begin(bystander, 'still running', other);
+    const answer = { content: 'The first half of an ans', mode: 'answer_question' as const };
+    expect(await closeOrphanedRuns(store.db, { runId: lost, answer })).toBe(1);
+    expect(await closeOrphanedRuns(store.db, { runId: lost, answer })).toBe(0);
+    expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.mode ?? null])).toEqual([
+      ['user', 'tell me', 'complete', null],
+      ['assistant', answer.content, 'interrupted', 'answer_question'],
+    ]);
+    // The producer, stalled past its lease, comes back and finishes: nothing of it is stored.
+    expect(await finish(id, lost, 'The first half of an answer, and the rest', { value: 'prompt' })).toBeNull();
+    expect(await listMessages(store.db, id)).toHaveLength(2);
+    expect((await findConversation(store.db, id, owner))?.snapshot).toBeNull();
+    expect((await listRuns(store.db, bystander)).map((r) => r.status)).toEqual(['running']);
+    // The conversation takes the next prompt.
+    expect((await begin(id, 'again')).status).toBe('begun');
+  });
+
   it('closes runs a dead process left running: the saved answer stored as interrupted, steps closed, history rebuilt', async () => {
     // (earlier tests here leave runs open on purpose: close those first)
     await closeOrphanedRuns(store.db);
