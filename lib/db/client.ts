@@ -22,6 +22,9 @@ export type StoreOptions = { databaseUrl?: string; dataDir: string; migrationsFo
 export const MIGRATIONS_FOLDER = path.join(process.cwd(), 'lib', 'db', 'migrations');
 
 /** Opens the store and applies the migrations (a no-op when they are applied already). */
+/** The advisory lock key migrations run under on PostgreSQL (any constant of our own). */
+const MIGRATIONS_LOCK = 7_310_925_010;
+
 export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRATIONS_FOLDER }: StoreOptions): Promise<Store> {
   if (databaseUrl) {
     const [{ Pool }, { drizzle }, { migrate }] = await Promise.all([
@@ -33,7 +36,16 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
     // An idle client that loses its server must not take the process down.
     pool.on('error', (error) => console.error('[sluice] postgres pool error', error));
     const db = drizzle(pool, { schema });
-    await migrate(db, { migrationsFolder });
+    // Instances starting together on one database take turns: the first applies the migrations, the rest find them
+    // applied (unlocked, two would race to create the same tables and one would fail to start).
+    const lock = await pool.connect();
+    try {
+      await lock.query('select pg_advisory_lock($1)', [MIGRATIONS_LOCK]);
+      await migrate(db, { migrationsFolder });
+    } finally {
+      await lock.query('select pg_advisory_unlock($1)', [MIGRATIONS_LOCK]).catch(() => undefined);
+      lock.release();
+    }
     return { db: db as unknown as Db, kind: 'postgres', close: () => pool.end() };
   }
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([

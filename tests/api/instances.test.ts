@@ -47,8 +47,8 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
       REDIS_URL: REDIS_URL!,
       RUN_LEASE_MS: String(LEASE_MS),
     };
-    a = await startApp(env);
-    b = await startApp(env);
+    // Started together: they take turns at the migrations.
+    [a, b] = await Promise.all([startApp(env), startApp(env)]);
     onA = createClient(a.url);
     onB = createClient(b.url, onA.cookie.split('=')[1]);
   });
@@ -106,6 +106,17 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     expect(reply.startsWith(stored.content)).toBe(true);
     if (after.length > 0) expect(ofType(after, 'done')[0]?.value).toEqual(stored);
     await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+  });
+
+  it('deletes on B a conversation whose run is producing on A: the run is stopped first, then nothing of it is left', async () => {
+    const id = await newConversation(onA);
+    const response = await postPrompt(onA, id, `a long one? [slow:100][reply:${words(60)}]`);
+    await readUntil(response.body!, (events) => deltaCount(events) >= 2);
+    const deleted = await onB.fetch(`/api/conversations/${id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+    expect((await onA.fetch(`/api/conversations/${id}`)).status).toBe(404);
+    expect((await onB.fetch(`/api/conversations/${id}/stream`)).status).toBe(404);
   });
 
   it('when A is killed mid-run, a reader on B gets all A produced, then producer_lost, and finds it stored; B takes the next prompt', async () => {

@@ -71,7 +71,9 @@ describe(`${STREAMS} concurrent streams for ${SECONDS} s`, () => {
     const outcomes = people.flatMap((p) => p.outcomes);
     const failures = outcomes.filter((o) => o.error);
     expect(failures.slice(0, 3)).toEqual([]);
-    expect(outcomes.length).toBeGreaterThanOrEqual(STREAMS * 2);
+    // No one starves: how many answers in all is the machine's speed (printed below; the
+    // benchmark measures it), not a property to assert.
+    expect(people.filter((p) => p.outcomes.length === 0).map((p) => p.id)).toEqual([]);
 
     for (const { visitor, id, outcomes: mine } of people) {
       const { messages } = await getConversation(visitor, id);

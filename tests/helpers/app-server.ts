@@ -24,7 +24,8 @@ export type NextServer = {
 
 export type AppServer = NextServer & { dataDir: string };
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now, for a server the tests start. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {

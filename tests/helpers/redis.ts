@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './app-server';
 
 /** The Redis to test against, when there is one: CI sets REDIS_URL (see .ci/run). */
 export const REDIS_URL = process.env.REDIS_URL;
@@ -26,16 +26,6 @@ export async function connectedRedis(url: string): Promise<Redis> {
   const redis = connectRedis(url);
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   return redis;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**

@@ -312,3 +312,22 @@ describe.each(backends)('the store on $name', (backend) => {
     expect(await closeOrphanedRuns(store.db)).toBe(0);
   });
 });
+
+describe.runIf(POSTGRES_URL)('instances starting together on a new PostgreSQL database', () => {
+  it('take turns at the migrations: all of them open the store, with the schema applied once', async () => {
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    try {
+      const stores = await Promise.all([1, 2, 3].map(() => openStore({ dataDir: '', databaseUrl: scratch.url })));
+      try {
+        const applied = await stores[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+        const [row] = (applied as unknown as { rows: { n: number }[] }).rows;
+        const journal = (await import('@/lib/db/migrations/meta/_journal.json')).default as { entries: unknown[] };
+        expect(row?.n).toBe(journal.entries.length);
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
