@@ -51,7 +51,9 @@ export default defineConfig({
         OPENAI_API_KEY: 'e2e',
         CHAT_MODEL: 'mock-chat',
         UPSTREAM_MAX_RETRIES: '0',
+        // One process on its own embedded store, whatever the machine's environment points at.
         DATABASE_URL: '',
+        REDIS_URL: '',
       },
       reuseExistingServer: false,
       timeout: 60_000,

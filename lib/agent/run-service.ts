@@ -58,6 +58,8 @@ export type SharedRuns = { redis: Redis; leaseMs: number };
 
 /** How often a stop waiting on another instance's run looks whether it has ended. */
 const REMOTE_POLL_MS = 100;
+/** How much longer than a lease a stop waits for another instance's run to end. */
+const REMOTE_WAIT_SLACK_MS = 5000;
 
 /** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
 export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
@@ -248,7 +250,8 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
       if (settled) return;
       const info = toAppError(error).toInfo();
       held = null;
-      log.append({ type: 'error', value: info });
+      // A shared log that failed (Redis gone, the lease lost) has told its readers why already.
+      if (!log.closed) log.append({ type: 'error', value: info });
       // What can still be stored is, beside the closing log: the trace so far and the run's failure.
       void Promise.all([trace.flush(), finishRun(db, runId, { status: 'error', mode: null, error: info })]).catch(
         (cause: unknown) => console.error('[sluice] could not store a failed run', cause),
@@ -304,11 +307,14 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
   }
 
   /** A run another instance produces, as this one serves it: followed through Redis, stopped by asking. */
-  function remoteRun({ redis }: SharedRuns, runId: string, conversationId: string, ownerId: string): RunHandle {
+  function remoteRun({ redis, leaseMs }: SharedRuns, runId: string, conversationId: string, ownerId: string): RunHandle {
     const ended = async () => {
-      // A stop reaches its producer within moments; one that is gone is declared lost here instead.
-      while ((await findRunningRun(db, conversationId, ownerId)) === runId) {
-        if (await reclaimLostRun(conversationId, ownerId)) return;
+      // A stop reaches its producer within moments; one that is gone is declared lost here instead. Past a lease
+      // and some, or with Redis away, it stops waiting: what follows (a delete) leaves a late producer nothing to
+      // write into.
+      const deadline = performance.now() + leaseMs + REMOTE_WAIT_SLACK_MS;
+      while (performance.now() < deadline && (await findRunningRun(db, conversationId, ownerId)) === runId) {
+        if (await reclaimLostRun(conversationId, ownerId).catch(() => false)) return;
         await new Promise((resolve) => setTimeout(resolve, REMOTE_POLL_MS));
       }
     };
@@ -319,7 +325,10 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
         follow: (afterId, listener) =>
           followRedisRun({ redis, runId, afterId, listener, onDeclaredLost: (events) => closeLostRun(runId, events) }),
       },
-      cancel: () => void requestRunCancel(redis, runId).catch((error: unknown) => console.error('[sluice] could not ask for a stop', error)),
+      cancel: () =>
+        void whenReady(redis)
+          .then(() => requestRunCancel(redis, runId))
+          .catch((error: unknown) => console.error('[sluice] could not ask for a stop', error)),
       get finished() {
         return ended();
       },
@@ -331,9 +340,9 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     const local = registry.find(conversationId, ownerId);
     if (local) return local;
     if (!shared) return null;
+    // PostgreSQL says whether it runs; Redis is needed only to follow or stop it (a page can say so without it).
     const runId = await findRunningRun(db, conversationId, ownerId);
-    if (!runId) return null;
-    return remoteRun({ ...shared, redis: await whenReady(shared.redis) }, runId, conversationId, ownerId);
+    return runId ? remoteRun(shared, runId, conversationId, ownerId) : null;
   }
 
   /** Where the registry holds no run of the session: null for its conversation, 404 for any other id. */
