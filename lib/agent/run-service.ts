@@ -432,9 +432,10 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
 const globalForCancels = globalThis as typeof globalThis & { __sluiceCancelListener?: () => void };
 
 /** With several instances, one subscription per process carries stops asked elsewhere to the runs produced here. */
-function sharedRuns(): SharedRuns | null {
-  const redis = getRedis();
-  if (!redis) return null;
+async function sharedRuns(): Promise<SharedRuns | null> {
+  const connecting = getRedis();
+  if (!connecting) return null;
+  const redis = await connecting;
   globalForCancels.__sluiceCancelListener ??= listenForRunCancels(redis, (runId) => runRegistry.cancelById(runId));
   return { redis, leaseMs: getEnv().RUN_LEASE_MS };
 }
@@ -448,7 +449,7 @@ async function defaultService() {
     registry: runRegistry,
     quota: { runs: env.RATE_LIMIT_RUNS, windowS: env.RATE_LIMIT_WINDOW_S },
     preSteps: env.PRE_STEPS,
-    shared: sharedRuns(),
+    shared: await sharedRuns(),
   });
 }
 

@@ -1,9 +1,9 @@
 import 'server-only';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { getEnv } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 
-const globalForRedis = globalThis as typeof globalThis & { __sluiceRedis?: Redis };
+const globalForRedis = globalThis as typeof globalThis & { __sluiceRedis?: Promise<Redis> };
 
 /** How long a request waits for Redis to connect before it is told the stream store is unavailable. */
 const CONNECT_WAIT_MS = 2000;
@@ -13,10 +13,11 @@ const CONNECT_WAIT_MS = 2000;
  * where one process keeps runs in memory. Commands fail at once while Redis is away (no offline queue, one retry)
  * so a run ends cleanly instead of hanging; the client reconnects by itself, and the next prompt works again.
  */
-export function getRedis(): Redis | null {
+export function getRedis(): Promise<Redis> | null {
   const { REDIS_URL } = getEnv();
   if (!REDIS_URL) return null;
-  if (!globalForRedis.__sluiceRedis) {
+  // Loaded only with REDIS_URL: one process never pays for the client.
+  globalForRedis.__sluiceRedis ??= import('ioredis').then(({ Redis }) => {
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     // One line per outage, not one per reconnection attempt.
     let reported = false;
@@ -26,8 +27,8 @@ export function getRedis(): Redis | null {
       console.error(JSON.stringify({ level: 'error', event: 'redis_unavailable', message: error.message }));
     });
     redis.on('ready', () => (reported = false));
-    globalForRedis.__sluiceRedis = redis;
-  }
+    return redis;
+  });
   return globalForRedis.__sluiceRedis;
 }
 
