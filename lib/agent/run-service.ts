@@ -178,6 +178,7 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     } catch (error) {
       // The run row would otherwise stay running and hold the conversation (one running run each, in the database).
       await finishRun(db, runId, { status: 'error', mode: null, error: toAppError(error).toInfo() }).catch(() => undefined);
+      giveBack();
       throw error;
     }
     const run = wireRun({ actor, runId, conversationId, prompt, history, lease });

@@ -119,6 +119,39 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     expect((await onB.fetch(`/api/conversations/${id}/stream`)).status).toBe(404);
   });
 
+  it('when A is killed mid-run with no reader anywhere, the next prompt on B closes the lost run once its lease lapses', async () => {
+    const id = await newConversation(onA);
+    const reply = words(80);
+    const response = await postPrompt(onA, id, `a long one? [slow:80][reply:${reply}]`);
+    const seenOnA = await readUntil(response.body!, (events) => deltaCount(events) >= 5);
+    await a.crash();
+    // Within the lease the run still counts as running; once it lapses, the prompt closes it and starts.
+    let next: Response | undefined;
+    await expect
+      .poll(
+        async () => {
+          next = await postPrompt(onB, id, 'are you still there? [reply:yes]');
+          if (next.status !== 200) await next.text();
+          return next.status;
+        },
+        { timeout: LEASE_MS * 8, interval: 250 },
+      )
+      .toBe(200);
+    await readUntil(next!.body!);
+    const { messages } = await getConversation(onB, id);
+    expect(messages.map((m) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'interrupted'],
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+    ]);
+    // What A had written reached Redis before A died: at least what its reader saw, never more than the answer.
+    const lost = messages[1]!.content;
+    expect(lost.startsWith(textOf(seenOnA))).toBe(true);
+    expect(reply.startsWith(lost)).toBe(true);
+    await a.restart();
+  });
+
   it('when A is killed mid-run, a reader on B gets all A produced, then producer_lost, and finds it stored; B takes the next prompt', async () => {
     const id = await newConversation(onA);
     await postPrompt(onA, id, `a long one? [slow:80][reply:${words(80)}]`);
