@@ -189,3 +189,46 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     await a.restart();
   });
 });
+
+describe.runIf(POSTGRES_URL && REDIS_URL)('the rate limit across two instances', () => {
+  let mock: MockUpstream;
+  let drop = async () => {};
+  let servers: AppServer[] = [];
+
+  beforeAll(async () => {
+    mock = await startMockUpstream();
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    drop = scratch.drop;
+    const env = {
+      OPENAI_BASE_URL: mock.baseURL,
+      OPENAI_API_KEY: 'test-key',
+      CHAT_MODEL: 'mock-chat',
+      DATABASE_URL: scratch.url,
+      REDIS_URL: REDIS_URL!,
+      RATE_LIMIT_RUNS: '3',
+      RATE_LIMIT_WINDOW_S: '60',
+    };
+    servers = await Promise.all([startApp(env), startApp(env)]);
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await mock?.close();
+    await drop();
+  });
+
+  it('counts one session\'s runs on both together: the fourth prompt is refused on whichever instance it reaches', async () => {
+    const [a, b] = servers as [AppServer, AppServer];
+    const onA = createClient(a.url);
+    const onB = createClient(b.url, onA.cookie.split('=')[1]);
+    const visitor = [onA, onB, onA, onB];
+    const ids = await Promise.all(visitor.map((client) => newConversation(client)));
+    const statuses: number[] = [];
+    for (const [n, client] of visitor.entries()) {
+      const response = await postPrompt(client, ids[n]!, `prompt ${n}? [reply:ok]`);
+      statuses.push(response.status);
+      if (response.status === 200) await readUntil(response.body!);
+      else expect((await response.json()).error.code).toBe('rate_limited');
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+});
