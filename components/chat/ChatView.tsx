@@ -45,7 +45,8 @@ function LineageNote({ lineage }: { lineage: Lineage }) {
 
 export function ChatView({ conversationId, messages, running = false, lineage }: ChatViewProps) {
   return (
-    <section aria-label="Conversation" className="mx-auto flex w-full max-w-3xl flex-1 flex-col gap-6 px-4 pt-6">
+    // data-running: the page was rendered while an answer was being written (it then follows it live).
+    <section aria-label="Conversation" data-running={running || undefined} className="mx-auto flex w-full max-w-3xl flex-1 flex-col gap-6 px-4 pt-6">
       {conversationId ? (
         <nav aria-label="Conversation tools" className="-mb-3 flex justify-end gap-4 text-sm">
           <Link href={`/c/${conversationId}/trace`} className="text-muted-foreground underline-offset-2 hover:text-foreground hover:underline">

@@ -66,6 +66,9 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     const fromStart = await onB.fetch(`/api/conversations/${id}/stream`);
     const afterFive = await onB.fetch(`/api/conversations/${id}/stream`, { headers: { 'Last-Event-ID': '5' } });
     expect([fromStart.status, afterFive.status]).toEqual([200, 200]);
+    // A page B renders now says the answer is being written (the chat page then follows it from B).
+    const page = await onB.fetch(`/c/${id}`);
+    expect(await page.text()).toContain('data-running="true"');
     const [all, replayed, resumed] = await Promise.all([onAEvents, readUntil(fromStart.body!), readUntil(afterFive.body!)]);
 
     const ids = all.map((e) => Number(e.id));
@@ -75,8 +78,9 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     const done = ofType(all, 'done')[0]!.value;
     expect(done.content).toBe(words(40));
     expect((await getConversation(onB, id)).messages.at(-1)).toEqual(done);
-    // Over: B answers 204 as one instance does.
+    // Over: B answers 204 as one instance does, and its page shows the stored answer only.
     expect((await onB.fetch(`/api/conversations/${id}/stream`)).status).toBe(204);
+    expect(await (await onB.fetch(`/c/${id}`)).text()).not.toContain('data-running="true"');
   });
 
   it('takes exactly one of two prompts sent to one conversation on A and on B at once', async () => {
