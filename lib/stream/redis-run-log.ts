@@ -202,7 +202,7 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   };
 
   function schedule() {
-    if (writing || failed || released || timer) return;
+    if (writing || failed || released || timer || (pending.length === 0 && !closing)) return;
     const urgent = closing || pending.some(({ event }) => event.type !== 'delta');
     const waitMs = urgent ? 0 : DELTA_FLUSH_MS - (performance.now() - lastWriteAt);
     if (waitMs <= 0) void flush();

@@ -23,6 +23,16 @@ async function readUntil(body: ReadableStream<Uint8Array>, stop: (events: Receiv
   return events;
 }
 
+/** What every instance of a test is started with: the mock upstream, one database, the machine's Redis. */
+const instanceEnv = (mock: MockUpstream, databaseUrl: string, more: Record<string, string> = {}) => ({
+  OPENAI_BASE_URL: mock.baseURL,
+  OPENAI_API_KEY: 'test-key',
+  CHAT_MODEL: 'mock-chat',
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: REDIS_URL!,
+  ...more,
+});
+
 const deltaCount = (events: ReceivedEvent[]) => events.filter((e) => e.event.type === 'delta').length;
 const textOf = (events: ReceivedEvent[]) => ofType(events, 'delta').map((e) => e.value).join('');
 
@@ -39,14 +49,7 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     mock = await startMockUpstream();
     const scratch = await createScratchDatabase(POSTGRES_URL!);
     drop = scratch.drop;
-    const env = {
-      OPENAI_BASE_URL: mock.baseURL,
-      OPENAI_API_KEY: 'test-key',
-      CHAT_MODEL: 'mock-chat',
-      DATABASE_URL: scratch.url,
-      REDIS_URL: REDIS_URL!,
-      RUN_LEASE_MS: String(LEASE_MS),
-    };
+    const env = instanceEnv(mock, scratch.url, { RUN_LEASE_MS: String(LEASE_MS) });
     // Started together: they take turns at the migrations.
     [a, b] = await Promise.all([startApp(env), startApp(env)]);
     onA = createClient(a.url);
@@ -203,15 +206,7 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('the rate limit across two instances',
     mock = await startMockUpstream();
     const scratch = await createScratchDatabase(POSTGRES_URL!);
     drop = scratch.drop;
-    const env = {
-      OPENAI_BASE_URL: mock.baseURL,
-      OPENAI_API_KEY: 'test-key',
-      CHAT_MODEL: 'mock-chat',
-      DATABASE_URL: scratch.url,
-      REDIS_URL: REDIS_URL!,
-      RATE_LIMIT_RUNS: '3',
-      RATE_LIMIT_WINDOW_S: '60',
-    };
+    const env = instanceEnv(mock, scratch.url, { RATE_LIMIT_RUNS: '3', RATE_LIMIT_WINDOW_S: '60' });
     servers = await Promise.all([startApp(env), startApp(env)]);
   });
   afterAll(async () => {
