@@ -33,7 +33,6 @@ import {
   declareProducerLost,
   followRedisRun,
   listenForRunCancels,
-  producerAlive,
   releaseRunLease,
   requestRunCancel,
 } from '@/lib/stream/redis-run-log';
@@ -116,14 +115,12 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
   };
 
   /**
-   * The conversation's run left running by an instance that is gone (no reader was there to notice): declared lost
-   * and closed, so that the prompt that found it can start. False when its producer lives, or another caller is
-   * closing it.
+   * A run left running by an instance that is gone (no reader was there to notice): declared lost and closed, so
+   * that the prompt that found it can start. False when its producer still holds its lease, or another caller is
+   * closing it (the declaring script checks both at once).
    */
-  async function reclaimLostRun(conversationId: string, ownerId: string): Promise<boolean> {
-    if (!shared) return false;
-    const runId = await findRunningRun(db, conversationId, ownerId);
-    if (!runId || (await producerAlive(shared.redis, runId))) return false;
+  async function reclaimLostRun(runId: string | null): Promise<boolean> {
+    if (!shared || !runId) return false;
     const events = await declareProducerLost(shared.redis, runId);
     if (!events) return false;
     await closeLostRun(runId, events);
@@ -154,7 +151,9 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     let turn: Awaited<ReturnType<typeof beginTurn>>;
     try {
       turn = await begin();
-      if (turn.status === 'busy' && (await reclaimLostRun(conversationId, ownerId))) turn = await begin();
+      if (turn.status === 'busy' && shared && (await reclaimLostRun(await findRunningRun(db, conversationId, ownerId)))) {
+        turn = await begin();
+      }
     } catch (error) {
       giveBack();
       throw error;
@@ -315,7 +314,7 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
       // write into.
       const deadline = performance.now() + leaseMs + REMOTE_WAIT_SLACK_MS;
       while (performance.now() < deadline && (await findRunningRun(db, conversationId, ownerId)) === runId) {
-        if (await reclaimLostRun(conversationId, ownerId).catch(() => false)) return;
+        if (await reclaimLostRun(runId).catch(() => false)) return;
         await new Promise((resolve) => setTimeout(resolve, REMOTE_POLL_MS));
       }
     };

@@ -442,9 +442,3 @@ export async function findRunningRun(db: Db, conversationId: string, ownerId: st
     .where(and(eq(runs.conversationId, conversationId), eq(runs.status, 'running'), eq(conversations.ownerId, ownerId)));
   return row?.id ?? null;
 }
-
-/** Every running run's id, whichever process runs it. */
-export async function listRunningRuns(db: Db): Promise<string[]> {
-  const rows = await db.select({ id: runs.id }).from(runs).where(eq(runs.status, 'running'));
-  return rows.map((row) => row.id);
-}
