@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
 import { createAgentActors } from '@/lib/agent/actors';
 import { agentMachine, toMode, toSafetyVerdict, type AgentEmitted, type TurnOutcome } from '@/lib/agent/machine';
-import { answerSeen, titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
+import { titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
+import { configuredPlacement, singleProcess, type RunClaim, type RunPlacement } from '@/lib/agent/run-placement';
 import { runRegistry, type RunHandle, type RunRegistry } from '@/lib/agent/run-registry';
 import { createTraceWriter } from '@/lib/agent/trace-writer';
 import type { ChatItem, ForkBody, Mode, ResponseStep, StreamEvent } from '@/lib/contract';
@@ -12,10 +13,8 @@ import {
   beginTurn,
   createFork,
   deleteConversation as removeConversationRow,
-  closeOrphanedRuns,
   findConversation,
   findForkSource,
-  findRunningRun,
   finishRun,
   finishTurn,
   listMessages,
@@ -25,18 +24,6 @@ import { AppError, toAppError } from '@/lib/errors';
 import { getEnv, type PreSteps } from '@/lib/env';
 import { getModels, type Models } from '@/lib/llm';
 import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
-import { createMemoryEventLog, type RunEventLog } from '@/lib/stream/event-log';
-import { getRedis, whenReady } from '@/lib/stream/redis-client';
-import {
-  acquireRunLease,
-  createRedisRunLog,
-  declareProducerLost,
-  followRedisRun,
-  listenForRunCancels,
-  releaseRunLease,
-  requestRunCancel,
-} from '@/lib/stream/redis-run-log';
-import type { Redis } from 'ioredis';
 
 type AgentActor = Actor<typeof agentMachine>;
 type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
@@ -48,17 +35,9 @@ export type RunServiceDeps = {
   quota: RunQuota;
   /** The safety check and the mode decision side by side (the default), or one after the other. */
   preSteps?: PreSteps;
-  /** Several instances: runs' events go through Redis, where any instance can follow and stop them. */
-  shared?: SharedRuns | null;
+  /** Where runs live: this process alone (the default), or shared with other instances through Redis. */
+  placement?: RunPlacement;
 };
-
-/** Runs shared between instances through Redis; each run's producer holds a lease of `leaseMs`. */
-export type SharedRuns = { redis: Redis; leaseMs: number };
-
-/** How often a stop waiting on another instance's run looks whether it has ended. */
-const REMOTE_POLL_MS = 100;
-/** How much longer than a lease a stop waits for another instance's run to end. */
-const REMOTE_WAIT_SLACK_MS = 5000;
 
 /** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
 export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
@@ -106,59 +85,26 @@ const traceSnapshot = ({ value, context }: AgentSnapshot) => ({ value, context }
  * follow. Only what the contract names waits on the store: the user message before any model call, the
  * assistant message (and the run's trace) before `done`.
  */
-export function createRunService({ db, models, registry, quota, preSteps = 'parallel', shared = null }: RunServiceDeps) {
+export function createRunService({ db, models, registry, quota, preSteps = 'parallel', placement = singleProcess }: RunServiceDeps) {
   const machine = machineFor(models, preSteps);
-
-  /** Stores a run whose producer was lost with the answer its readers saw, freeing its conversation. */
-  const closeLostRun = async (runId: string, events: StreamEvent[]) => {
-    await closeOrphanedRuns(db, { runId, answer: answerSeen(events) });
-  };
-
-  /**
-   * A run left running by an instance that is gone (no reader was there to notice): declared lost and closed, so
-   * that the prompt that found it can start. False when its producer still holds its lease, or another caller is
-   * closing it (the declaring script checks both at once).
-   */
-  async function reclaimLostRun(runId: string | null): Promise<boolean> {
-    if (!shared || !runId) return false;
-    const events = await declareProducerLost(shared.redis, runId);
-    if (!events) return false;
-    await closeLostRun(runId, events);
-    return true;
-  }
-
-  /** A run's lease, taken before anything of it is written: no reader anywhere can find it without a producer. */
-  async function takeLease(runId: string): Promise<string | null> {
-    if (!shared) return null;
-    try {
-      return await acquireRunLease(await whenReady(shared.redis), runId, shared.leaseMs);
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      console.error('[sluice] could not take a run lease', error);
-      throw new AppError('stream_unavailable');
-    }
-  }
 
   async function launch(conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
     const runId = randomUUID();
     const userMessageId = randomUUID();
-    const lease = await takeLease(runId);
-    const giveBack = () => {
-      if (shared && lease) void releaseRunLease(shared.redis, runId, lease).catch(() => undefined);
-    };
+    const claim = await placement.claim(runId);
     const begin = () =>
       beginTurn(db, { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) }, quota);
     let turn: Awaited<ReturnType<typeof beginTurn>>;
     try {
       turn = await begin();
-      if (turn.status === 'busy' && shared && (await reclaimLostRun(await findRunningRun(db, conversationId, ownerId)))) {
+      if (turn.status === 'busy' && (await placement.reclaimLostRun(conversationId, ownerId))) {
         turn = await begin();
       }
     } catch (error) {
-      giveBack();
+      claim.release();
       throw error;
     }
-    if (turn.status !== 'begun') giveBack();
+    if (turn.status !== 'begun') claim.release();
     if (turn.status === 'not_found') throw new AppError('not_found');
     if (turn.status === 'busy') throw new AppError('run_in_progress');
     if (turn.status === 'rate_limited') {
@@ -177,10 +123,10 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     } catch (error) {
       // The run row would otherwise stay running and hold the conversation (one running run each, in the database).
       await finishRun(db, runId, { status: 'error', mode: null, error: toAppError(error).toInfo() }).catch(() => undefined);
-      giveBack();
+      claim.release();
       throw error;
     }
-    const run = wireRun({ actor, runId, conversationId, prompt, history, lease });
+    const run = wireRun({ actor, runId, conversationId, prompt, history, claim });
     actor.start();
     actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
     return run;
@@ -197,15 +143,12 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     conversationId: string;
     prompt: string;
     history: Promise<ChatItem[]>;
-    lease: string | null;
+    claim: RunClaim;
   }): RunHandle {
     const { actor, runId, conversationId, prompt } = args;
     // Stopping the machine aborts the model call; what it wrote is stored as interrupted.
     const stop = () => actor.send({ type: 'cancel' });
-    const log: RunEventLog =
-      shared && args.lease
-        ? createRedisRunLog({ redis: shared.redis, runId, token: args.lease, leaseMs: shared.leaseMs, onFailure: stop, onCancelRequested: stop })
-        : createMemoryEventLog();
+    const log = args.claim.openLog(stop);
     const trace = createTraceWriter(db, runId);
     let settled = false;
     let resolveFinished = () => {};
@@ -306,43 +249,10 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
     return { id: runId, conversationId, log, cancel: stop, finished };
   }
 
-  /** A run another instance produces, as this one serves it: followed through Redis, stopped by asking. */
-  function remoteRun({ redis, leaseMs }: SharedRuns, runId: string, conversationId: string, ownerId: string): RunHandle {
-    const ended = async () => {
-      // A stop reaches its producer within moments; one that is gone is declared lost here instead. Past a lease
-      // and some, or with Redis away, it stops waiting: what follows (a delete) leaves a late producer nothing to
-      // write into.
-      const deadline = performance.now() + leaseMs + REMOTE_WAIT_SLACK_MS;
-      while (performance.now() < deadline && (await findRunningRun(db, conversationId, ownerId)) === runId) {
-        if (await reclaimLostRun(runId).catch(() => false)) return;
-        await new Promise((resolve) => setTimeout(resolve, REMOTE_POLL_MS));
-      }
-    };
-    return {
-      id: runId,
-      conversationId,
-      log: {
-        follow: (afterId, listener) =>
-          followRedisRun({ redis, runId, afterId, listener, onDeclaredLost: (events) => closeLostRun(runId, events) }),
-      },
-      cancel: () =>
-        void whenReady(redis)
-          .then(() => requestRunCancel(redis, runId))
-          .catch((error: unknown) => console.error('[sluice] could not ask for a stop', error)),
-      get finished() {
-        return ended();
-      },
-    };
-  }
-
   /** The conversation's run, in this process or (with several instances) in another; null when none runs. */
   async function runningIn(conversationId: string, ownerId: string): Promise<RunHandle | null> {
     const local = registry.find(conversationId, ownerId);
-    if (local) return local;
-    if (!shared) return null;
-    // PostgreSQL says whether it runs; Redis is needed only to follow or stop it (a page can say so without it).
-    const runId = await findRunningRun(db, conversationId, ownerId);
-    return runId ? remoteRun(shared, runId, conversationId, ownerId) : null;
+    return local ?? placement.runningElsewhere(conversationId, ownerId);
   }
 
   /** Where the registry holds no run of the session: null for its conversation, 404 for any other id. */
@@ -429,17 +339,6 @@ export function createRunService({ db, models, registry, quota, preSteps = 'para
   };
 }
 
-const globalForCancels = globalThis as typeof globalThis & { __sluiceCancelListener?: () => void };
-
-/** With several instances, one subscription per process carries stops asked elsewhere to the runs produced here. */
-async function sharedRuns(): Promise<SharedRuns | null> {
-  const connecting = getRedis();
-  if (!connecting) return null;
-  const redis = await connecting;
-  globalForCancels.__sluiceCancelListener ??= listenForRunCancels(redis, (runId) => runRegistry.cancelById(runId));
-  return { redis, leaseMs: getEnv().RUN_LEASE_MS };
-}
-
 async function defaultService() {
   const { db } = await getStore();
   const env = getEnv();
@@ -449,7 +348,7 @@ async function defaultService() {
     registry: runRegistry,
     quota: { runs: env.RATE_LIMIT_RUNS, windowS: env.RATE_LIMIT_WINDOW_S },
     preSteps: env.PRE_STEPS,
-    shared: await sharedRuns(),
+    placement: await configuredPlacement(db, runRegistry, env.RUN_LEASE_MS),
   });
 }
 
