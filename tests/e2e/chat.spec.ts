@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { answers, newChat, promptBox, send, settle } from './chat-page';
 
 const MOCK_URL = process.env.E2E_MOCK_URL!;
 
@@ -8,23 +9,6 @@ type MockRequest = { kind: string; closedByClient: boolean; finished: boolean; p
 async function mockRequests(page: Page): Promise<MockRequest[]> {
   const response = await page.request.get(`${MOCK_URL}/__mock/requests`);
   return (await response.json()) as MockRequest[];
-}
-
-const promptBox = (page: Page) => page.getByRole('textbox', { name: 'Message' });
-const answers = (page: Page) => page.locator('article[data-role="assistant"]');
-
-async function send(page: Page, prompt: string) {
-  const before = await page.locator('[data-role="user"]').count();
-  await promptBox(page).fill(prompt);
-  await promptBox(page).press('Enter');
-  // the turn shows at once
-  await expect(page.locator('[data-role="user"]')).toHaveCount(before + 1);
-}
-
-/** Waits until the run is over and the server-rendered history has taken the answer over. */
-async function settle(page: Page) {
-  await expect(page.getByTestId('live-answer')).toHaveCount(0, { timeout: 20_000 });
-  await expect(promptBox(page)).toBeEnabled();
 }
 
 /** Notes whether `text`, once in an answer on screen, ever leaves it: the hand-over from stream to stored history must not flicker. */
@@ -41,13 +25,6 @@ async function watchForFlicker(page: Page, text: string) {
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   }, text);
   return async () => page.evaluate(() => (window as unknown as { __flicker: { seen: boolean; lost: number } }).__flicker);
-}
-
-/** Opens `/` and waits until the page is interactive (typing before hydration would race React). */
-async function newChat(page: Page) {
-  await page.goto('/');
-  await expect(page.locator('form[data-ready]')).toHaveCount(1);
-  await expect(promptBox(page)).toBeFocused();
 }
 
 test('streams an answer in visible pieces, then the history survives a reload', async ({ page }) => {

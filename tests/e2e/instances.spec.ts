@@ -1,0 +1,102 @@
+import { expect, test } from '@playwright/test';
+import { startApp, type AppServer } from '../helpers/app-server';
+import { createScratchDatabase, POSTGRES_URL } from '../helpers/postgres';
+import { REDIS_URL } from '../helpers/redis';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
+import { answers, newChat, send, settle } from './chat-page';
+
+/**
+ * One person behind a load balancer that sends each request to either of two instances: the browser visits A and B
+ * by their own addresses (a session cookie is the host's, whatever the port, so it is the same person on both).
+ */
+test.describe('two instances sharing PostgreSQL and Redis, in the browser', () => {
+  test.skip(
+    !POSTGRES_URL || !REDIS_URL,
+    'Needs PostgreSQL and Redis: set DATABASE_URL=postgres://user@host:5432/db and REDIS_URL=redis://host:6379 (CI does).',
+  );
+  // Two `next start` processes on top of the usual one.
+  test.describe.configure({ timeout: 90_000 });
+
+  let mock: MockUpstream;
+  let drop = async () => {};
+  let a: AppServer;
+  let b: AppServer;
+
+  test.beforeAll(async () => {
+    mock = await startMockUpstream();
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    drop = scratch.drop;
+    const env = { OPENAI_BASE_URL: mock.baseURL, OPENAI_API_KEY: 'e2e', CHAT_MODEL: 'mock-chat', DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! };
+    [a, b] = await Promise.all([startApp(env), startApp(env)]);
+  });
+  test.afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await mock?.close();
+    await drop();
+  });
+
+  test('switching to another conversation and back, on the other instance, finds the answer still being written, then stored', async ({ page }, testInfo) => {
+    await newChat(page, a.url);
+    await send(page, 'An older question? [reply:Done already.]');
+    await settle(page);
+    const olderPath = new URL(page.url()).pathname;
+
+    await newChat(page, a.url);
+    const reply = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
+    await send(page, `Count slowly? [slow:250][reply:${reply}]`);
+    await expect(page.getByTestId('live-answer')).toContainText('one two');
+    await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+    const runningPath = new URL(page.url()).pathname;
+
+    // The next two requests happen to reach B.
+    await page.goto(`${b.url}${olderPath}`);
+    await expect(answers(page)).toHaveCount(1);
+    await expect(answers(page).first()).toContainText('Done already.');
+    await page.goto(`${b.url}${runningPath}`);
+    const live = page.getByTestId('live-answer');
+    await expect(live).toContainText('one two');
+    const seenOnArrival = (await live.textContent())?.length ?? 0;
+    await expect.poll(async () => (await live.textContent())?.length ?? 0).toBeGreaterThan(seenOnArrival + 5);
+    await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
+    const file = testInfo.outputPath('followed-on-b-1280-light.png');
+    await page.screenshot({ path: file });
+    await testInfo.attach('followed-on-b-1280-light', { path: file, contentType: 'image/png' });
+
+    await settle(page);
+    await expect(answers(page)).toHaveCount(1);
+    await expect(answers(page).first()).toHaveAttribute('data-status', 'complete');
+    await expect(answers(page).first()).toContainText(reply);
+    // Finished while nobody was on A: A shows it stored too.
+    await page.goto(`${a.url}${runningPath}`);
+    await expect(answers(page).first()).toContainText(reply);
+    await expect(page.getByTestId('live-answer')).toHaveCount(0);
+  });
+
+  test('Stop pressed on B ends the model call A is making; the partial answer is stored as interrupted', async ({ page }) => {
+    await newChat(page, a.url);
+    const reply = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
+    const prompt = `Count slowly? [slow:250][reply:${reply}]`;
+    await send(page, prompt);
+    await expect(page.getByTestId('live-answer')).toContainText('one two');
+    await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
+    const runningPath = new URL(page.url()).pathname;
+
+    await page.goto(`${b.url}${runningPath}`);
+    const live = page.getByTestId('live-answer');
+    await expect(live).toContainText('three');
+    // The words of the answer so far (the text before them is the answer's header: its badge and progress).
+    const seenBeforeStop = /one\b.*$/.exec((await live.textContent()) ?? '')?.[0] ?? 'nothing seen';
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await settle(page);
+    const answer = answers(page).last();
+    await expect(answer).toHaveAttribute('data-status', 'interrupted');
+    // Nothing the reader saw is missing from what was stored, and the model was not left writing to the end.
+    await expect(answer).toContainText(seenBeforeStop);
+    await expect(answer).not.toContainText('sixteen');
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+
+    await page.goto(`${a.url}${runningPath}`);
+    await expect(answers(page).last()).toHaveAttribute('data-status', 'interrupted');
+    await expect(answers(page).last()).toContainText(seenBeforeStop);
+  });
+});
