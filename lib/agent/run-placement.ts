@@ -13,8 +13,10 @@ import {
   createRedisRunLog,
   declareProducerLost,
   followRedisRun,
+  leaseRenewalMs,
   listenForRunCancels,
   releaseRunLease,
+  renewRunLease,
   requestRunCancel,
 } from '@/lib/stream/redis-run-log';
 
@@ -107,9 +109,17 @@ export function sharedThroughRedis({ db, redis, leaseMs }: { db: Db; redis: Redi
         console.error('[sluice] could not take a run lease', error);
         throw new AppError('stream_unavailable');
       }
+      // Kept until the log takes it over: beginning the turn can queue behind many others for longer than a lease.
+      const keeping = setInterval(() => void renewRunLease(redis, runId, token, leaseMs).catch(() => undefined), leaseRenewalMs(leaseMs));
       return {
-        openLog: (stop) => createRedisRunLog({ redis, runId, token, leaseMs, onFailure: stop, onCancelRequested: stop }),
-        release: () => void releaseRunLease(redis, runId, token).catch(() => undefined),
+        openLog: (stop) => {
+          clearInterval(keeping);
+          return createRedisRunLog({ redis, runId, token, leaseMs, onFailure: stop, onCancelRequested: stop });
+        },
+        release: () => {
+          clearInterval(keeping);
+          void releaseRunLease(redis, runId, token).catch(() => undefined);
+        },
       };
     },
     async reclaimLostRun(conversationId, ownerId) {

@@ -10,7 +10,8 @@ export type LogListener = { onEvent(entry: LoggedEvent): void; onClose(): void }
  * backing (Redis Streams) can replace memory without touching routes or the machine.
  */
 export interface RunEventLog {
-  append(event: StreamEvent): LoggedEvent;
+  /** Numbered as readers will see it; a shared log may join deltas written together into one event. */
+  append(event: StreamEvent): void;
   /** Replays every event after `afterId`, then delivers new ones until the log closes. Returns an unsubscribe. */
   follow(afterId: number, listener: LogListener): () => void;
   close(): void;
@@ -32,7 +33,6 @@ export function createMemoryEventLog(): RunEventLog {
       const entry = { id: entries.length + 1, event };
       entries.push(entry);
       for (const listener of listeners) listener.onEvent(entry);
-      return entry;
     },
     follow(afterId, listener) {
       for (const entry of entries.slice(Math.max(0, afterId))) listener.onEvent(entry);

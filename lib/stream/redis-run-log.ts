@@ -38,6 +38,20 @@ const MAX_BATCH = 256;
 
 const isEnd = (event: StreamEvent) => event.type === 'done' || event.type === 'error';
 
+/**
+ * Deltas written together become one: one stream entry (and one event for readers) per batch of text rather than
+ * per token, so Redis holds and readers parse a handful of entries a second per run.
+ */
+function joinDeltas(events: StreamEvent[]): StreamEvent[] {
+  const joined: StreamEvent[] = [];
+  for (const event of events) {
+    const last = joined.at(-1);
+    if (event.type === 'delta' && last?.type === 'delta') joined[joined.length - 1] = { type: 'delta', value: last.value + event.value };
+    else joined.push(event);
+  }
+  return joined;
+}
+
 // KEYS: events, lease. ARGV: token, lease ms, retain ms, then (id, event json, end flag) for each event.
 const APPEND = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('FENCED this producer no longer holds the run lease') end
@@ -115,6 +129,19 @@ export async function acquireRunLease(redis: Redis, runId: string, leaseMs: numb
   return token;
 }
 
+/** A lease is renewed four times per lease period: one late renewal does not lose it. */
+export const leaseRenewalMs = (leaseMs: number) => Math.max(50, Math.floor(leaseMs / 4));
+
+/**
+ * Renews a lease: -1 when this token no longer holds it, 1 when a stop was asked for, 0 otherwise. Between taking
+ * a lease and making the run's log (its turn begun in the store, which can queue behind other runs) the lease is
+ * kept with this.
+ */
+export async function renewRunLease(redis: Redis, runId: string, token: string, leaseMs: number): Promise<number> {
+  const keys = keysOf(runId);
+  return scripts(redis).sluiceRenew(keys.lease, keys.cancel, token, leaseMs);
+}
+
 /** Gives a lease back that no log was made for (the run did not start after all). */
 export async function releaseRunLease(redis: Redis, runId: string, token: string): Promise<void> {
   const keys = keysOf(runId);
@@ -140,15 +167,16 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   // What Redis has confirmed, for this process's readers.
   const confirmed = createMemoryEventLog();
   let nextId = 0;
-  let pending: { id: number; event: StreamEvent }[] = [];
+  let pending: StreamEvent[] = [];
   let writing = false;
   let closing = false;
   let failed = false;
   let released = false;
-  let lastWriteAt = -Infinity;
+  // Deltas are throttled against the last write that held deltas: the first delta after another event (the mode,
+  // just before it) goes out at once, not a batch period later.
+  let lastDeltaWriteAt = -Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  // The lease is renewed four times per lease period: one late renewal does not lose it.
-  const renewal = setInterval(() => void renew(), Math.max(50, Math.floor(leaseMs / 4)));
+  const renewal = setInterval(() => void renew(), leaseRenewalMs(leaseMs));
 
   const fail = (error: AppError) => {
     if (failed || released) return;
@@ -185,9 +213,9 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
       if (closing) await release();
       return;
     }
-    const batch = pending.splice(0, MAX_BATCH);
+    const batch = joinDeltas(pending.splice(0, MAX_BATCH)).map((event) => ({ id: ++nextId, event }));
     writing = true;
-    lastWriteAt = performance.now();
+    if (batch.some(({ event }) => event.type === 'delta')) lastDeltaWriteAt = performance.now();
     try {
       const fields = batch.flatMap(({ id, event }) => [id, JSON.stringify(event), isEnd(event) ? '1' : '0']);
       await run.sluiceAppend(keys.events, keys.lease, token, leaseMs, RETAIN_WHILE_RUNNING_MS, ...fields);
@@ -203,8 +231,8 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
 
   function schedule() {
     if (writing || failed || released || timer || (pending.length === 0 && !closing)) return;
-    const urgent = closing || pending.some(({ event }) => event.type !== 'delta');
-    const waitMs = urgent ? 0 : DELTA_FLUSH_MS - (performance.now() - lastWriteAt);
+    const urgent = closing || pending.some((event) => event.type !== 'delta');
+    const waitMs = urgent ? 0 : DELTA_FLUSH_MS - (performance.now() - lastDeltaWriteAt);
     if (waitMs <= 0) void flush();
     else timer = setTimeout(() => void flush(), waitMs);
   }
@@ -212,7 +240,7 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   async function renew() {
     if (failed || released) return;
     try {
-      const state = await run.sluiceRenew(keys.lease, keys.cancel, token, leaseMs);
+      const state = await renewRunLease(redis, runId, token, leaseMs);
       if (state === -1) fail(lostError());
       else if (state === 1) onCancelRequested();
     } catch (error) {
@@ -223,10 +251,8 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   return {
     append(event) {
       if (closing || failed) throw new Error('append to a closed event log');
-      const entry = { id: ++nextId, event };
-      pending.push(entry);
+      pending.push(event);
       schedule();
-      return entry;
     },
     follow: (afterId, listener) => confirmed.follow(afterId, listener),
     close() {

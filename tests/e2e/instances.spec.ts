@@ -1,9 +1,12 @@
 import { expect, test } from '@playwright/test';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { createScratchDatabase, POSTGRES_URL } from '../helpers/postgres';
-import { REDIS_URL } from '../helpers/redis';
+import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { answers, newChat, send, settle } from './chat-page';
+
+explainSkippedPostgres();
+explainSkippedRedis();
 
 /**
  * One person behind a load balancer that sends each request to either of two instances: the browser visits A and B

@@ -112,6 +112,23 @@ describe.runIf(REDIS_URL)('runs placed in Redis, seen from two instances', () =>
     expect((await listRuns(store.db, id))[0]?.status).toBe('interrupted');
   });
 
+  it('keeps a lease from the moment it is taken: a run whose start queues for longer than a lease still produces', async () => {
+    const placement = sharedThroughRedis({ db: store.db, redis, leaseMs: 500 });
+    const runId = randomUUID();
+    const claim = await placement.claim(runId);
+    // Beginning the turn waited behind others for three lease periods.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stops: string[] = [];
+    const log = claim.openLog(() => stops.push('stopped'));
+    const seen: LoggedEvent[] = [];
+    const closed = new Promise<void>((resolve) => log.follow(0, { onEvent: (entry) => seen.push(entry), onClose: resolve }));
+    log.append({ type: 'delta', value: 'still mine' });
+    log.close();
+    await closed;
+    expect(seen.map(({ event }) => event)).toEqual([{ type: 'delta', value: 'still mine' }]);
+    expect(stops).toEqual([]);
+  });
+
   it('holds one running run per conversation across instances, and B waits for a stopped run of A to be stored', async () => {
     const id = await newConversation();
     await a.startRun(id, OWNER, 'tell me about deltas');
