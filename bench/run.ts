@@ -8,11 +8,13 @@
  *   npm run bench -- --browser-only --profile   also a CPU profile of the page (bench/results/browser.cpuprofile)
  *
  * It builds the app and the peer (bench/peer) when they have no build yet; after changing the app, run
- * `npm run build` first. Results: bench/results/latest.{json,md,svg} (quick.* for --quick, browser.* for --browser-only). Options (environment): BENCH_TOKENS,
+ * `npm run build` first. Results: bench/results/latest.{json,md,svg} (quick.* for --quick, browser.* for --browser-only, systems.* with BENCH_SYSTEMS). Options (environment): BENCH_TOKENS,
  * BENCH_LEVELS (e.g. "1,100"), BENCH_SAMPLES (streams one after another at level 1), BENCH_TOKEN_GAP_MS,
  * BENCH_DELAY_MS (the safety check's and the mode decision's), BENCH_BROWSER_TOKENS (the chat page's answer),
  * BENCH_MOCK_PORT (and the next port up), BENCH_DATABASE_URL (a PostgreSQL
- * server to make a scratch database on; default postgres://postgres@127.0.0.1:5432/postgres, skipped when absent).
+ * server to make a scratch database on; default postgres://postgres@127.0.0.1:5432/postgres, skipped when absent),
+ * BENCH_REDIS_URL (the Redis the PostgreSQL + Redis row shares runs through; default redis://127.0.0.1:6379),
+ * BENCH_SYSTEMS (only these rows, e.g. "ours-postgres,ours-redis"; the floors are always measured).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,11 +23,13 @@ import pg from 'pg';
 import type { NextServer } from '../tests/helpers/app-server';
 import { createScratchDatabase } from '../tests/helpers/postgres';
 import { measureChatPage } from './harness/browser';
-import { measureLevel, type LevelFigures } from './harness/measure';
+import { measureLevel, type LevelFigures, type RedisCommandCounter } from './harness/measure';
+import { connectRedisCounter } from './harness/redis';
 import { ensurePeerBuilt, ensureSluiceBuilt, startMockProcess, startPeer, startSluice, type Pace } from './harness/processes';
 import { toMarkdown, toSvg, type BenchResult, type SystemId, type SystemResult } from './harness/report';
 import { floorSource, peerSource, pipeSource, sluiceSource, type StreamSource } from './harness/streams';
-import { pacedReply } from '../tests/mock-upstream/server';
+import { pacedReply, startMockUpstream } from '../tests/mock-upstream/server';
+import { measureStops } from './harness/stops';
 
 const quick = process.argv.includes('--quick');
 /** Only the chat page in the browser (`-- --browser-only`), or everything but it (`-- --no-browser`). */
@@ -44,6 +48,10 @@ const levels = (process.env.BENCH_LEVELS ?? (quick ? '1,100' : '1,100,1000')).sp
 const samples = numberFrom('BENCH_SAMPLES', quick ? 5 : 10);
 const browserTokens = numberFrom('BENCH_BROWSER_TOKENS', quick ? 2_000 : 20_000);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Which systems to measure, e.g. "ours-postgres,ours-redis,stops" (the floors always are); all when unset. */
+const onlySystems = process.env.BENCH_SYSTEMS?.split(',');
+const wanted = (id: SystemId | 'stops') => !onlySystems || onlySystems.includes(id);
 const PROMPT = 'How do rivers form?';
 const expectedText = pacedReply(pace.tokens);
 
@@ -56,8 +64,9 @@ async function measureSystem(options: {
   source: StreamSource;
   server?: NextServer;
   levels: number[];
+  redisCommands?: RedisCommandCounter;
 }): Promise<SystemResult> {
-  const { id, label, floor, source, server } = options;
+  const { id, label, floor, source, server, redisCommands } = options;
   const rssAfterStartMb = server ? await server.residentMb() : null;
   // One chat first: it loads the routes and the store, and is the "one chat" of the memory figure.
   const [warmUp] = await source.prepare(1, PROMPT);
@@ -66,7 +75,7 @@ async function measureSystem(options: {
   const rssAfterOneChatMb = server ? await server.residentMb() : null;
   const measured: LevelFigures[] = [];
   for (const concurrency of options.levels) {
-    const figures = await measureLevel({ source, server, prompt: PROMPT, expectedText, concurrency, samples });
+    const figures = await measureLevel({ source, server, prompt: PROMPT, expectedText, concurrency, samples, redisCommands });
     log(
       `${label} @ ${concurrency}: first token p50 ${figures.firstTokenMs.p50.toFixed(1)} ms, gap p99 ${figures.gapMs.p99.toFixed(1)} ms, ` +
         `${figures.failed} failed, ${figures.seconds.toFixed(1)} s${figures.failures.length ? ` (${figures.failures.join('; ')})` : ''}`,
@@ -85,6 +94,11 @@ async function withServer<T>(start: () => Promise<NextServer>, measure: (server:
   }
 }
 
+const skippedRow = (id: SystemId, label: string, why: string): SystemResult => {
+  log(`${label}: skipped, ${why}`);
+  return { id, label, floor: 'floor-agent', rssAfterStartMb: null, rssAfterOneChatMb: null, levels: [], skipped: why };
+};
+
 async function postgresReachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -97,43 +111,84 @@ async function postgresReachable(url: string): Promise<boolean> {
   }
 }
 
-async function measureServers(systems: SystemResult[]) {
+async function measureServers(systems: SystemResult[]): Promise<BenchResult['stops']> {
+  let stops: BenchResult['stops'];
   const mock = await startMockProcess(numberFrom('BENCH_MOCK_PORT', 3299), pace);
   try {
     log(`pace: ${pace.tokens} tokens ${pace.tokenGapMs} ms apart, pre-steps ${pace.safetyDelayMs} ms; levels ${levels.join(', ')}`);
     systems.push(await measureSystem({ id: 'floor-agent', label: 'floor: checks + answer', floor: null, source: floorSource(mock.baseURL, 'agent'), levels }));
     systems.push(await measureSystem({ id: 'floor-answer', label: 'floor: answer alone', floor: null, source: floorSource(mock.baseURL, 'answer'), levels }));
 
-    /** A system served by its own fresh process, measured and stopped. */
-    const served = (start: () => Promise<NextServer>, sourceOf: (url: string) => StreamSource, system: Omit<Parameters<typeof measureSystem>[0], 'source' | 'server'>) =>
-      withServer(start, (server) => measureSystem({ ...system, source: sourceOf(server.url), server }));
-    const ours = { floor: 'floor-agent', levels } as const;
-
-    systems.push(await served(() => startSluice(mock.baseURL), sluiceSource, { id: 'ours', label: 'Sluice (PGlite)', ...ours }));
-    systems.push(
-      await served(() => startSluice(mock.baseURL, { PRE_STEPS: 'sequential' }), sluiceSource, {
-        id: 'ours-sequential',
-        label: 'Sluice, pre-steps in sequence',
-        ...ours,
-        levels: [1],
-      }),
-    );
-    if (await postgresReachable(databaseUrl)) {
+    /** A system served by its own fresh process, measured and stopped (unless BENCH_SYSTEMS leaves it out). */
+    const served = async (start: () => Promise<NextServer>, sourceOf: (url: string) => StreamSource, system: Omit<Parameters<typeof measureSystem>[0], 'source' | 'server'>) => {
+      if (!wanted(system.id)) return;
+      systems.push(await withServer(start, (server) => measureSystem({ ...system, source: sourceOf(server.url), server })));
+    };
+    /** The same on a scratch PostgreSQL database of its own. */
+    const onScratch = async (id: SystemId | 'stops', measure: (databaseUrl: string) => Promise<void>) => {
+      if (!wanted(id)) return;
       const scratch = await createScratchDatabase(databaseUrl);
       try {
-        systems.push(
-          await served(() => startSluice(mock.baseURL, { DATABASE_URL: scratch.url }), sluiceSource, { id: 'ours-postgres', label: 'Sluice (PostgreSQL)', ...ours }),
-        );
+        await measure(scratch.url);
       } finally {
         await scratch.drop();
       }
-    } else {
-      log(`no PostgreSQL at ${databaseUrl}: the PostgreSQL row is skipped (set BENCH_DATABASE_URL)`);
-      systems.push({ id: 'ours-postgres', label: 'Sluice (PostgreSQL)', floor: 'floor-agent', rssAfterStartMb: null, rssAfterOneChatMb: null, levels: [], skipped: `no PostgreSQL at ${databaseUrl}` });
+    };
+    const ours = { floor: 'floor-agent', levels } as const;
+
+    await served(() => startSluice(mock.baseURL), sluiceSource, { id: 'ours', label: 'Sluice (PGlite)', ...ours });
+    await served(() => startSluice(mock.baseURL, { PRE_STEPS: 'sequential' }), sluiceSource, {
+      id: 'ours-sequential',
+      label: 'Sluice, pre-steps in sequence',
+      ...ours,
+      levels: [1],
+    });
+    const postgres = (await postgresReachable(databaseUrl)) ? null : `no PostgreSQL at ${databaseUrl} (set BENCH_DATABASE_URL)`;
+    const redis = postgres ? null : await connectRedisCounter(redisUrl);
+    try {
+      if (postgres) systems.push(skippedRow('ours-postgres', 'Sluice (PostgreSQL)', postgres));
+      await onScratch('ours-postgres', (url) =>
+        served(() => startSluice(mock.baseURL, { DATABASE_URL: url }), sluiceSource, { id: 'ours-postgres', label: 'Sluice (PostgreSQL)', ...ours }),
+      );
+      if (!redis) systems.push(skippedRow('ours-redis', 'Sluice (PostgreSQL + Redis)', postgres ?? `no Redis at ${redisUrl} (set BENCH_REDIS_URL)`));
+      else {
+        await onScratch('ours-redis', (url) =>
+          served(() => startSluice(mock.baseURL, { DATABASE_URL: url, REDIS_URL: redisUrl }), sluiceSource, {
+            id: 'ours-redis',
+            label: 'Sluice (PostgreSQL + Redis)',
+            ...ours,
+            redisCommands: redis.commands,
+          }),
+        );
+        await onScratch('stops', async (url) => {
+          stops = await measureStopsOnTwoInstances(url);
+        });
+      }
+    } finally {
+      redis?.close();
     }
-    systems.push(await served(() => startPeer(mock.baseURL), peerSource, { id: 'peer', label: 'AI SDK streamText', floor: 'floor-answer', levels }));
-    systems.push(await served(() => startPeer(mock.baseURL), pipeSource, { id: 'pipe', label: 'Next.js bare pipe', floor: 'floor-answer', levels }));
+    await served(() => startPeer(mock.baseURL), peerSource, { id: 'peer', label: 'AI SDK streamText', floor: 'floor-answer', levels });
+    await served(() => startPeer(mock.baseURL), pipeSource, { id: 'pipe', label: 'Next.js bare pipe', floor: 'floor-answer', levels });
   } finally {
+    await mock.close();
+  }
+  return stops;
+}
+
+/** Stop pressed on the instance producing a run and on another one, with two instances on PostgreSQL + Redis. */
+async function measureStopsOnTwoInstances(databaseUrl: string): Promise<BenchResult['stops']> {
+  // In-process, to see the moment each request is closed; the same pace as the rest.
+  const mock = await startMockUpstream({ splitWrites: false, pace: { replyTokens: pace.tokens, tokenGapMs: pace.tokenGapMs } });
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl };
+  const [a, b] = await Promise.all([startSluice(mock.baseURL, env), startSluice(mock.baseURL, env)]);
+  try {
+    const count = quick ? 5 : 20;
+    const sameInstance = await measureStops({ mock, producer: a.url, stopper: a.url, count });
+    const otherInstance = await measureStops({ mock, producer: a.url, stopper: b.url, count });
+    log(`stop reaches the model: same instance p50 ${sameInstance.p50Ms} ms, other instance p50 ${otherInstance.p50Ms} ms (max ${otherInstance.maxMs})`);
+    return { sameInstance, otherInstance };
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
     await mock.close();
   }
 }
@@ -172,7 +227,7 @@ async function main() {
   ensurePeerBuilt(log);
   const systems: SystemResult[] = [];
   const started = Date.now();
-  if (!browserOnly) await measureServers(systems);
+  const stops = browserOnly ? undefined : await measureServers(systems);
   const browser = withBrowser ? await measureBrowser() : undefined;
 
   const cpus = os.cpus();
@@ -183,12 +238,13 @@ async function main() {
     pace,
     systems,
     browser,
+    stops,
   };
   const dir = resultsDir;
   await mkdir(dir, { recursive: true });
   const markdown = toMarkdown(result);
   // A partial run does not overwrite the full run's results.
-  const name = browserOnly ? 'browser' : quick ? 'quick' : 'latest';
+  const name = browserOnly ? 'browser' : quick ? 'quick' : onlySystems ? 'systems' : 'latest';
   await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(path.join(dir, `${name}.md`), `${markdown}\n`);
   await writeFile(path.join(dir, `${name}.svg`), toSvg(result));

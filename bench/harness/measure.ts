@@ -21,7 +21,15 @@ export type LevelFigures = {
   cpuMsPer1kTokens: number | null;
   peakRssMb: number | null;
   seconds: number;
+  /**
+   * Through Redis (several instances), per 1,000 tokens delivered: stream entries written (XADD) and round trips
+   * that wrote (script calls: appends, lease renewals, releases).
+   */
+  redisPer1kTokens?: { entries: number; scriptCalls: number };
 };
+
+/** Commands a Redis server has run so far, by name (its own count: those run inside scripts included). */
+export type RedisCommandCounter = () => Promise<Record<string, number>>;
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -69,11 +77,14 @@ export async function measureLevel(options: {
   concurrency: number;
   /** At concurrency 1, how many streams one after another. */
   samples: number;
+  /** For a system that shares runs through Redis. */
+  redisCommands?: RedisCommandCounter;
 }): Promise<LevelFigures> {
-  const { source, server, prompt, expectedText, concurrency } = options;
+  const { source, server, prompt, expectedText, concurrency, redisCommands } = options;
   const samples = concurrency === 1 ? options.samples : concurrency;
   // Sessions and conversations are made before the clock and the CPU count start.
   const streams = await source.prepare(samples, prompt);
+  const redisBefore = await redisCommands?.();
   const started = performance.now();
   const { result: timings, cpuMs, peakRssMb } = await watchServer(server, async () => {
     if (concurrency > 1) return Promise.all(streams.map((stream) => stream()));
@@ -82,6 +93,7 @@ export async function measureLevel(options: {
     return timings;
   });
   const seconds = (performance.now() - started) / 1000;
+  const redisAfter = await redisCommands?.();
 
   const failures = timings.flatMap((t) => {
     if (t.error) return [t.error];
@@ -103,5 +115,12 @@ export async function measureLevel(options: {
     cpuMsPer1kTokens: cpuMs === null ? null : (cpuMs / Math.max(1, tokens)) * 1000,
     peakRssMb,
     seconds,
+    ...(redisBefore && redisAfter ? { redisPer1kTokens: redisCost(redisBefore, redisAfter, tokens) } : {}),
   };
+}
+
+function redisCost(before: Record<string, number>, after: Record<string, number>, tokens: number) {
+  const ran = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+  const per1k = (n: number) => (n / Math.max(1, tokens)) * 1000;
+  return { entries: per1k(ran('xadd')), scriptCalls: per1k(ran('evalsha') + ran('eval')) };
 }

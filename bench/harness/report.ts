@@ -3,8 +3,9 @@
  */
 import type { BrowserFigures } from './browser';
 import type { LevelFigures } from './measure';
+import type { StopFigures } from './stops';
 
-export type SystemId = 'floor-agent' | 'floor-answer' | 'ours' | 'ours-postgres' | 'ours-sequential' | 'peer' | 'pipe';
+export type SystemId = 'floor-agent' | 'floor-answer' | 'ours' | 'ours-postgres' | 'ours-redis' | 'ours-sequential' | 'peer' | 'pipe';
 
 export type SystemResult = {
   id: SystemId;
@@ -26,6 +27,8 @@ export type BenchResult = {
   systems: SystemResult[];
   /** The chat page streaming a long Markdown answer, when measured. */
   browser?: BrowserFigures;
+  /** How long Stop takes to reach the model, with two instances on PostgreSQL + Redis, when measured. */
+  stops?: { sameInstance: StopFigures; otherInstance: StopFigures };
 };
 
 export type Added = { firstTokenP50: number; firstTokenP99: number; gapP50: number; gapP99: number };
@@ -92,7 +95,7 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     (system('peer')?.rssAfterOneChatMb ?? NaN) * 1.5,
     'MB',
   );
-  for (const id of ['ours', 'ours-postgres'] as const) {
+  for (const id of ['ours', 'ours-postgres', 'ours-redis'] as const) {
     const level = levelOf(result, id, 1000);
     const label = system(id)?.label ?? id;
     if (!level) {
@@ -125,6 +128,7 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     upstreamFirstToken === undefined ? undefined : 1.1 * (Math.max(result.pace.safetyDelayMs, result.pace.modeDelayMs) + upstreamFirstToken),
     'ms',
   );
+  ratioCheck('Stop pressed on another instance ends the model call within 500 ms (slowest of all)', result.stops?.otherInstance.maxMs, 500, 'ms');
   if (result.browser) {
     const met = result.browser.longestTaskMs <= 50;
     checks.push({
@@ -165,6 +169,33 @@ export function toMarkdown(result: BenchResult): string {
   for (const system of result.systems.filter((s) => s.rssAfterStartMb !== null)) {
     lines.push(`| ${system.label} | ${fixed(system.rssAfterStartMb, 0)} | ${fixed(system.rssAfterOneChatMb, 0)} |`);
   }
+  const throughRedis = result.systems.flatMap((system) =>
+    system.levels.flatMap((level) => (level.redisPer1kTokens ? [{ system, level, cost: level.redisPer1kTokens }] : [])),
+  );
+  if (throughRedis.length > 0) {
+    lines.push(
+      '',
+      'Redis, per 1,000 tokens delivered: stream entries (deltas written together are one entry, at most one every 50 ms per run, plus one per other event) and writing round trips (script calls: appends, lease renewals, releases):',
+      '',
+      '| system | streams | entries (XADD) | script calls |',
+      '| --- | ---: | ---: | ---: |',
+    );
+    for (const { system, level, cost } of throughRedis) {
+      lines.push(`| ${system.label} | ${level.concurrency} | ${fixed(cost.entries, 0)} | ${fixed(cost.scriptCalls, 0)} |`);
+    }
+  }
+  if (result.stops) {
+    const row = (label: string, f: StopFigures) => `| ${label} | ${f.stops} | ${fixed(f.p50Ms, 0)} | ${fixed(f.p99Ms, 0)} | ${fixed(f.maxMs, 0)} |`;
+    lines.push(
+      '',
+      'Stop, from `POST .../cancel` sent to the model request closed (two instances on PostgreSQL + Redis; ms):',
+      '',
+      '| pressed on | stops | p50 | p99 | max |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      row('the instance producing the run', result.stops.sameInstance),
+      row('another instance', result.stops.otherInstance),
+    );
+  }
   if (result.browser) {
     const b = result.browser;
     lines.push(
@@ -188,8 +219,8 @@ export function toMarkdown(result: BenchResult): string {
   return lines.join('\n');
 }
 
-const CHARTED: SystemId[] = ['ours', 'ours-postgres', 'peer', 'pipe'];
-const COLOURS: Record<string, string> = { ours: '#2563eb', 'ours-postgres': '#7c3aed', peer: '#dc2626', pipe: '#6b7280' };
+const CHARTED: SystemId[] = ['ours', 'ours-postgres', 'ours-redis', 'peer', 'pipe'];
+const COLOURS: Record<string, string> = { ours: '#2563eb', 'ours-postgres': '#7c3aed', 'ours-redis': '#059669', peer: '#dc2626', pipe: '#6b7280' };
 
 /** Added time to first token (p50) and added p99 gap against concurrency: one line per system, floors at 0. */
 export function toSvg(result: BenchResult): string {

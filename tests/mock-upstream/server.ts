@@ -33,6 +33,8 @@ export type RecordedRequest = {
   kind: 'router' | 'chat' | 'moderation' | 'other';
   /** True when the client closed the connection before the response finished. */
   closedByClient: boolean;
+  /** When it did (Date.now()), for measuring how long a stop takes to reach the upstream. */
+  closedAt?: number;
   finished: boolean;
 };
 
@@ -263,7 +265,9 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     const record: RecordedRequest = { path, body, kind, closedByClient: false, finished: false };
     requests.push(record);
     res.on('close', () => {
-      if (!record.finished) record.closedByClient = true;
+      if (record.finished) return;
+      record.closedByClient = true;
+      record.closedAt = Date.now();
     });
 
     const prompt = lastUserText(body);
