@@ -168,7 +168,9 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   const confirmed = createMemoryEventLog();
   let nextId = 0;
   let pending: StreamEvent[] = [];
-  let writing = false;
+  // Writes go out without waiting for the one before: one connection delivers them, and Redis runs them, in order
+  // (and an entry id out of order is refused), so a run's events never wait for a round trip per event.
+  let inFlight = 0;
   let closing = false;
   let failed = false;
   let released = false;
@@ -176,6 +178,8 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   // just before it) goes out at once, not a batch period later.
   let lastDeltaWriteAt = -Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Events appended in one go (the history with what waited for it) leave in one write.
+  let flushQueued = false;
   const renewal = setInterval(() => void renew(), leaseRenewalMs(leaseMs));
 
   const fail = (error: AppError) => {
@@ -208,33 +212,45 @@ export function createRedisRunLog({ redis, runId, token, leaseMs, onFailure, onC
   const flush = async () => {
     clearTimeout(timer);
     timer = undefined;
-    if (writing || failed || released) return;
+    if (failed || released) return;
     if (pending.length === 0) {
-      if (closing) await release();
+      if (closing && inFlight === 0) await release();
       return;
     }
     const batch = joinDeltas(pending.splice(0, MAX_BATCH)).map((event) => ({ id: ++nextId, event }));
-    writing = true;
+    inFlight++;
     if (batch.some(({ event }) => event.type === 'delta')) lastDeltaWriteAt = performance.now();
     try {
       const fields = batch.flatMap(({ id, event }) => [id, JSON.stringify(event), isEnd(event) ? '1' : '0']);
       await run.sluiceAppend(keys.events, keys.lease, token, leaseMs, RETAIN_WHILE_RUNNING_MS, ...fields);
     } catch (error) {
-      writing = false;
       fail(toLogError(error));
       return;
+    } finally {
+      inFlight--;
     }
-    writing = false;
+    // An earlier write failed while this one was on its way: readers were told why already.
+    if (failed) return;
     for (const { event } of batch) confirmed.append(event);
     schedule();
   };
 
   function schedule() {
-    if (writing || failed || released || timer || (pending.length === 0 && !closing)) return;
+    if (failed || released || flushQueued || (pending.length === 0 && !closing)) return;
+    // Any event but a delta (the end above all) leaves at once, taking the deltas before it along.
     const urgent = closing || pending.some((event) => event.type !== 'delta');
     const waitMs = urgent ? 0 : DELTA_FLUSH_MS - (performance.now() - lastDeltaWriteAt);
-    if (waitMs <= 0) void flush();
-    else timer = setTimeout(() => void flush(), waitMs);
+    if (waitMs > 0) {
+      timer ??= setTimeout(() => void flush(), waitMs);
+      return;
+    }
+    clearTimeout(timer);
+    timer = undefined;
+    flushQueued = true;
+    queueMicrotask(() => {
+      flushQueued = false;
+      void flush();
+    });
   }
 
   async function renew() {

@@ -136,6 +136,37 @@ describe.runIf(REDIS_URL)('a run log shared through Redis Streams', () => {
     appends.mockRestore();
   });
 
+  it('sends each write without waiting for the one before, and readers get the events in order', async () => {
+    const { log } = await producer(redis);
+    type Append = (...args: unknown[]) => Promise<number>;
+    const target = redis as unknown as { sluiceAppend: Append };
+    const send = target.sluiceAppend.bind(redis);
+    // Redis gets each write at once; its answers are held back, as a slow round trip would.
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const appends = vi.spyOn(target, 'sluiceAppend').mockImplementation(async (...args) => {
+      const result = send(...args);
+      await answered;
+      return result;
+    });
+    const local = collector();
+    log.follow(0, local.listener);
+    log.append({ type: 'chat_history', value: [] });
+    await sleep(20);
+    log.append({ type: 'step', value: { name: 'check_safety', status: 'started' } });
+    await sleep(20);
+    expect(appends).toHaveBeenCalledTimes(2);
+    expect(local.seen).toEqual([]);
+    answer();
+    log.close();
+    await local.ended;
+    expect(local.seen.map(({ id, event }) => [id, event.type])).toEqual([
+      [1, 'chat_history'],
+      [2, 'step'],
+    ]);
+    appends.mockRestore();
+  });
+
   it('declares a producer that stopped renewing its lease lost once, after storing what the stream holds', async () => {
     // The producer's own connection dies with it; its lease then lapses.
     const doomed = await connectedRedis(REDIS_URL!);
