@@ -125,7 +125,7 @@ export function getStore(): Promise<Store> {
     const opening = openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }).then(async (store) => {
       // One process holds its runs in memory: any still marked running belong to a process that is gone. With
       // several instances (REDIS_URL) another may be running them: a run is closed only once its producer's lease
-      // has lapsed, by a reader or the next prompt (lib/agent/run-service.ts).
+      // has lapsed, by a reader or the next prompt (lib/agent/run-placement.ts).
       if (env.REDIS_URL) return store;
       const closed = await closeOrphanedRuns(store.db);
       if (closed > 0) console.warn(JSON.stringify({ level: 'warn', event: 'orphaned_runs_closed', count: closed }));
