@@ -1,32 +1,35 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
+import type { ChatItem } from '@/lib/contract';
 import { EmptyState } from '@/components/chat/EmptyState';
-import { LiveAnswer } from '@/components/chat/LiveAnswer';
 import { PromptForm } from '@/components/chat/PromptForm';
+import { Transcript } from '@/components/chat/Transcript';
 import { useFollowScroll } from '@/components/chat/use-follow-scroll';
 import { useRun } from '@/components/chat/use-run';
 
 /**
- * The interactive part of a conversation: the prompt box and the answer being streamed. Stored messages are
- * rendered by the server; once a turn is stored and the refreshed list holds it, the live copy steps aside.
+ * A conversation as the reader uses it: its messages, the answer being streamed and the prompt box. The stored
+ * messages come from the server render; once a turn is stored and the refreshed list holds it, the stored copy
+ * takes the live one's place (the same elements: nothing is rendered anew).
  */
 type ChatProps = {
   conversationId: string | null;
-  persistedCount: number;
+  messages: ChatItem[];
   /** A run was under way when the page was rendered: pick it up and show it continuing. */
   running?: boolean;
 };
 
-export function Chat({ conversationId, persistedCount, running = false }: ChatProps) {
-  const { turn, busy, stopping, send, resume, stop } = useRun({ conversationId, persistedCount });
+export function Chat({ conversationId, messages, running = false }: ChatProps) {
+  const persistedCount = messages.length;
+  const { turn, busy, stopping, send, resume, stop } = useRun({ conversationId, persistedCount, running });
   const resumed = useRef(false);
   useEffect(() => {
     if (!running || resumed.current) return;
     resumed.current = true;
     void resume();
   }, [running, resume]);
-  const followAnswer = useFollowScroll(turn);
+  const followAnswer = useFollowScroll();
   const [draft, setDraft] = useState('');
   const [sendError, setSendError] = useState<string | null>(null);
 
@@ -46,8 +49,8 @@ export function Chat({ conversationId, persistedCount, running = false }: ChatPr
 
   return (
     <>
+      <Transcript messages={messages} conversationId={conversationId} turn={turn} />
       {persistedCount === 0 && !turn ? <EmptyState /> : null}
-      {turn ? <LiveAnswer turn={turn} /> : null}
       <PromptForm
         draft={draft}
         onDraftChange={setDraft}

@@ -1,13 +1,7 @@
 import Link from 'next/link';
 import type { ChatItem } from '@/lib/contract';
+import type { Lineage } from '@/lib/services/conversations';
 import { Chat } from '@/components/chat/Chat';
-import { MessageList } from '@/components/chat/MessageBubble';
-
-/** Where a conversation came from and the branches made from it, each with the step it was forked at. */
-export type Lineage = {
-  parent: { id: string; title: string; step: string } | null;
-  forks: { id: string; title: string; step: string }[];
-};
 
 type ChatViewProps = { conversationId: string | null; messages: ChatItem[]; running?: boolean; lineage?: Lineage };
 
@@ -58,8 +52,7 @@ export function ChatView({ conversationId, messages, running = false, lineage }:
         </nav>
       ) : null}
       {lineage ? <LineageNote lineage={lineage} /> : null}
-      <MessageList messages={messages} conversationId={conversationId} />
-      <Chat key={conversationId ?? 'new'} conversationId={conversationId} persistedCount={messages.length} running={running} />
+      <Chat key={conversationId ?? 'new'} conversationId={conversationId} messages={messages} running={running} />
     </section>
   );
 }

@@ -4,7 +4,7 @@ import { code } from '@streamdown/code';
 import { memo, useMemo, useState } from 'react';
 import remarkBreaks from 'remark-breaks';
 import { defaultRemarkPlugins, Streamdown } from 'streamdown';
-import { createMarkdownChunker } from '@/components/chat/markdown-chunks';
+import { createMarkdownChunker } from '@/lib/chat/markdown-chunks';
 
 const plugins = { code };
 // Models write poems and lists with single newlines: keep them as line breaks, as chat apps do.
@@ -27,9 +27,9 @@ const CompleteChunk = memo(function CompleteChunk({ text }: { text: string }) {
 /**
  * Model output rendered as Markdown: incomplete syntax mid-stream renders gracefully, code is highlighted with a
  * copy button, and raw HTML goes through streamdown's sanitiser and hardening, so nothing in it executes. The text
- * is cut into chunks of whole blocks, each rendered once: while it streams only the last blocks follow the text, so
- * a long answer costs no more per token at its end than at its start, and when it finishes only those last blocks
- * are rendered again, not the whole answer.
+ * is cut into chunks of whole blocks, each rendered once: while it streams only the last blocks (the tail) follow
+ * the text, so a long answer costs no more per token at its end than at its start, and when it finishes only the
+ * tail is rendered again, not the whole answer.
  */
 export function Markdown({ children, streaming = false }: { children: string; streaming?: boolean }) {
   const [chunk] = useState(createMarkdownChunker);
@@ -39,12 +39,19 @@ export function Markdown({ children, streaming = false }: { children: string; st
       {complete.map((text, index) => (
         <CompleteChunk key={index} text={text} />
       ))}
-      {streaming ? (
-        <Streamdown key="live" plugins={plugins} remarkPlugins={remarkPlugins} mode="streaming" isAnimating className={className}>
+      {/* The tail that follows the stream stays the same element when the answer finishes: put in place of a new
+          chunk, it would first be laid out at its placeholder height and move a page that follows the answer. */}
+      {live ? (
+        <Streamdown
+          key="live"
+          plugins={plugins}
+          remarkPlugins={remarkPlugins}
+          mode={streaming ? 'streaming' : 'static'}
+          isAnimating={streaming}
+          className={className}
+        >
           {live}
         </Streamdown>
-      ) : live ? (
-        <CompleteChunk key={complete.length} text={live} />
       ) : null}
     </div>
   );

@@ -1,9 +1,7 @@
 import type { ChatItem, ErrorInfo, ResponseStep, TokenUsage } from '@/lib/contract';
 import type { ReactNode } from 'react';
 import { CopyButton } from '@/components/chat/CopyButton';
-import { EditablePrompt } from '@/components/chat/EditablePrompt';
-import { ForkButton } from '@/components/chat/ForkButton';
-import { MODE_BADGE } from '@/components/chat/labels';
+import { MODE_BADGE } from '@/lib/chat/labels';
 import { Markdown } from '@/components/chat/Markdown';
 
 export function UserBubble({ content }: { content: string }) {
@@ -93,46 +91,5 @@ export function AssistantBubble({ content, type = 'text', mode, status = 'comple
         <ErrorNote>{error.message}</ErrorNote>
       ) : null}
     </article>
-  );
-}
-
-/**
- * The stored messages. Those a run of this conversation wrote can be branched from: Edit on a prompt, Regenerate
- * on an answer, each a fork into a new conversation (nothing here is overwritten).
- */
-export function MessageList({ messages, conversationId }: { messages: ChatItem[]; conversationId: string | null }) {
-  return (
-    <>
-      {messages.map((item) => {
-        const runId = conversationId ? item.runId : undefined;
-        if (item.role === 'user') {
-          return runId && conversationId ? (
-            <EditablePrompt key={item.id} conversationId={conversationId} runId={runId} content={item.content} />
-          ) : (
-            <UserBubble key={item.id} content={item.content} />
-          );
-        }
-        const regenerate =
-          runId && conversationId && item.type !== 'error' ? (
-            <ForkButton
-              conversationId={conversationId}
-              fork={{ runId, step: 'decide_mode' }}
-              label="Regenerate"
-              title="Write this answer again in a new conversation, with the same safety verdict and mode"
-            />
-          ) : null;
-        return (
-          <AssistantBubble
-            key={item.id}
-            content={item.content}
-            type={item.type}
-            mode={item.mode}
-            status={item.status}
-            actions={regenerate}
-            {...(item.tokens ? { tokens: item.tokens } : {})}
-          />
-        );
-      })}
-    </>
   );
 }

@@ -21,7 +21,8 @@ export function PromptForm({ draft, onDraftChange, onSend, onStop, busy, stoppin
   const hydrated = useSyncExternalStore(subscribeToNothing, () => true, () => false);
 
   useEffect(() => {
-    if (!busy) inputRef.current?.focus();
+    // The box is always on screen (sticky): focusing it must not scroll the page, which may be following an answer.
+    if (!busy) inputRef.current?.focus({ preventScroll: true });
   }, [busy]);
 
   const onSubmit = (event: FormEvent) => {

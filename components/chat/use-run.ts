@@ -1,20 +1,27 @@
 import { useRouter } from 'next/navigation';
-import { useCallback, useReducer, useRef, useTransition } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useTransition } from 'react';
 import { CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
-import { coalesceEvents } from '@/components/chat/coalesce-events';
-import { isBusy, liveTurnReducer, visibleTurn, type LiveTurnAction } from '@/components/chat/live-turn';
+import { coalesceEvents } from '@/lib/chat/coalesce-events';
+import { isBusy, liveTurnReducer, visibleTurn, type LiveTurnAction } from '@/lib/chat/live-turn';
+import { peekHandOff, recordHandOff, takeHandOff } from '@/lib/chat/turn-hand-off';
 
 /** Why a prompt could not be sent: the caller gives the prompt back with this message. */
 export type SendRefusal = { message: string };
 
-async function* eventsOf(body: ReadableStream<Uint8Array>) {
-  for await (const { event } of readStreamEvents(body)) yield event;
-}
-
-async function readEventsInto(body: ReadableStream<Uint8Array>, dispatch: (action: LiveTurnAction) => void) {
-  await coalesceEvents(eventsOf(body), (events) => dispatch({ type: 'received', events }));
-  dispatch({ type: 'ended' });
+/** Hands a stream's events to the page in batches; `onBatch` also learns the last event id of each. */
+async function readEventsInto(
+  body: ReadableStream<Uint8Array>,
+  dispatch: (action: LiveTurnAction) => void,
+  left: AbortSignal,
+  onBatch: (action: LiveTurnAction, lastEventId: number) => void = () => {},
+) {
+  await coalesceEvents(readStreamEvents(body), (batch) => {
+    const action: LiveTurnAction = { type: 'received', events: batch.map(({ event }) => event) };
+    dispatch(action);
+    onBatch(action, batch.at(-1)?.id ?? 0);
+  });
+  if (!left.aborted) dispatch({ type: 'ended' });
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : 'Something went wrong.');
@@ -23,17 +30,34 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * A conversation's runs, as the page drives them: `send` starts one (creating the conversation on the first
  * prompt) and follows its stream, `resume` picks up the one already running (after a reload), `stop` asks the
  * server to cancel it. The turn it returns is the one to show.
+ *
+ * A first prompt sent from `/` moves to the conversation's own page as soon as its run has begun, and that page
+ * follows the run from there (handed the turn as `/` last saw it): at the end of the answer the stored copy then
+ * takes the live one's place on the same page, where a move from `/` would render the whole answer anew and throw
+ * the reader back to its bottom.
  */
-export function useRun({ conversationId, persistedCount }: { conversationId: string | null; persistedCount: number }) {
+export function useRun({ conversationId, persistedCount, running }: { conversationId: string | null; persistedCount: number; running: boolean }) {
   const router = useRouter();
   const [, startTransition] = useTransition();
-  const [turn, dispatch] = useReducer(liveTurnReducer, null);
+  // A run `/` began and this page takes over shows from the first paint as `/` showed it.
+  const [turn, dispatch] = useReducer(liveTurnReducer, null, () => (running ? (peekHandOff(conversationId)?.turn ?? null) : null));
   const idRef = useRef(conversationId);
   const busy = isBusy(turn);
+  useEffect(() => {
+    // A hand-over this page did not need (the run ended before it rendered) is not for a later run to take.
+    if (!running) takeHandOff(conversationId);
+  }, [running, conversationId]);
+  // Aborted when the page goes away: its streams are closed and their ends no longer refresh anything.
+  const left = useRef(new AbortController());
+  useEffect(() => {
+    const page = left.current;
+    return () => page.abort();
+  }, []);
 
   // A chat begun on `/` moves to its own page (through the router, which then owns the address again); otherwise
   // the page is rendered anew with the stored turn. Either way the sidebar comes fresh.
   const showStored = useCallback(() => {
+    if (left.current.signal.aborted) return;
     const id = idRef.current;
     startTransition(() => (conversationId === null && id ? router.replace(`/c/${id}`) : router.refresh()));
   }, [conversationId, router]);
@@ -41,7 +65,9 @@ export function useRun({ conversationId, persistedCount }: { conversationId: str
   const send = useCallback(
     async (prompt: string): Promise<SendRefusal | null> => {
       // The turn shows at once: the page is busy from here on, so nothing can be sent twice.
-      dispatch({ type: 'started', prompt, baseCount: persistedCount });
+      const start: LiveTurnAction = { type: 'started', prompt, baseCount: persistedCount };
+      dispatch(start);
+      let handed = liveTurnReducer(null, start);
       let started = false;
       try {
         let id = idRef.current;
@@ -57,15 +83,29 @@ export function useRun({ conversationId, persistedCount }: { conversationId: str
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ prompt }),
+          signal: left.current.signal,
         });
         if (!response.ok || !response.body) {
           const body = ErrorBodySchema.safeParse(await response.json().catch(() => null));
           throw new Error(body.success ? body.data.error.message : `The server answered HTTP ${response.status}.`);
         }
         started = true;
-        await readEventsInto(response.body, dispatch);
+        const conversation = id;
+        // From `/`: the conversation's page takes over and follows the run, handed the turn as this page last saw
+        // it; this one reads on until it is gone.
+        const handOn =
+          conversationId === null
+            ? (action: LiveTurnAction, lastEventId: number) => {
+                if (!handed) return;
+                handed = liveTurnReducer(handed, action);
+                if (handed) recordHandOff({ conversationId: conversation, turn: handed, lastEventId });
+              }
+            : undefined;
+        if (conversationId === null) showStored();
+        await readEventsInto(response.body, dispatch, left.current.signal, handOn);
         return null;
       } catch (error) {
+        if (left.current.signal.aborted) return null;
         if (started) {
           dispatch({ type: 'failed', message: messageOf(error) });
           return null;
@@ -76,25 +116,30 @@ export function useRun({ conversationId, persistedCount }: { conversationId: str
         showStored();
       }
     },
-    [persistedCount, showStored],
+    [conversationId, persistedCount, showStored],
   );
 
   const resume = useCallback(async () => {
     const id = idRef.current;
     if (!id) return;
-    // The running turn's prompt is the last stored message: the live copy shows only the answer.
-    dispatch({ type: 'resumed', baseCount: persistedCount - 1 });
+    // Handed over from `/`: the turn as it was last seen there, followed on after its last event. Otherwise the
+    // running turn's prompt is the last stored message, and the live copy replays the answer from the start.
+    const carried = takeHandOff(id);
+    dispatch(carried ? { type: 'restored', turn: carried.turn } : { type: 'resumed', baseCount: persistedCount - 1 });
     try {
-      const response = await fetch(`/api/conversations/${id}/stream`);
+      const response = await fetch(`/api/conversations/${id}/stream`, {
+        signal: left.current.signal,
+        ...(carried ? { headers: { 'Last-Event-ID': String(carried.lastEventId) } } : {}),
+      });
       if (response.status === 204) {
-        // It ended in the meantime: the stored answer is one render away.
-        dispatch({ type: 'withdrawn' });
+        // It ended in the meantime: the stored answer is one render away (a finished turn stays until then).
+        if (carried?.turn.phase !== 'finished') dispatch({ type: 'withdrawn' });
         return;
       }
       if (!response.ok || !response.body) throw new Error(`Could not follow the answer (HTTP ${response.status}).`);
-      await readEventsInto(response.body, dispatch);
+      await readEventsInto(response.body, dispatch, left.current.signal);
     } catch (error) {
-      dispatch({ type: 'failed', message: messageOf(error) });
+      if (!left.current.signal.aborted) dispatch({ type: 'failed', message: messageOf(error) });
     } finally {
       showStored();
     }

@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { activeStates } from '@/lib/agent/machine-graph';
+import { activeStates } from '@/lib/inspector/machine-graph';
 import { StreamEventSchema, type ReportedStep, type StepStatus } from '@/lib/contract';
 import type { MachineLayout } from '@/lib/inspector/machine-layout';
 import { MachineDiagram } from '@/components/inspector/MachineDiagram';

@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import { listVisitorConversations } from '@/lib/conversations';
+import { listVisitorConversations } from '@/lib/services/conversations';
 import { DeleteConversationButton } from '@/components/sidebar/DeleteConversationButton';
 import { SidebarLink } from '@/components/sidebar/SidebarLink';
 

@@ -2,6 +2,9 @@
  * The agent as a state machine. This file is the definition only: it does no I/O.
  * Model calls and safety come in as actors, provided by the run service (lib/agent/run-service.ts)
  * and swapped for fakes in tests with `agentMachine.provide(...)`.
+ *
+ * Over 300 lines, and kept whole on purpose: one `setup` names every implementation and one `createMachine`
+ * holds every state, so the machine reads (and the inspector draws it) as the single definition it is.
  */
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { ModeSchema, type ErrorInfo, type Mode, type ReportedStep, type ResponseStep, type StepStatus } from '@/lib/contract';

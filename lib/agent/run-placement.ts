@@ -1,24 +1,17 @@
 import 'server-only';
 import type { Redis } from 'ioredis';
 import { answerSeen } from '@/lib/agent/run-events';
-import type { RunHandle, RunRegistry } from '@/lib/agent/run-registry';
+import type { RunHandle } from '@/lib/agent/run-registry';
 import type { StreamEvent } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
-import { closeOrphanedRuns, findRunningRun } from '@/lib/db/queries';
+import { closeOrphanedRuns } from '@/lib/db/queries/recovery';
+import { findRunningRun } from '@/lib/db/queries/turns';
 import { AppError } from '@/lib/errors';
 import { createMemoryEventLog, type RunEventLog } from '@/lib/stream/event-log';
-import { getRedis, whenReady } from '@/lib/stream/redis-client';
-import {
-  acquireRunLease,
-  createRedisRunLog,
-  declareProducerLost,
-  followRedisRun,
-  leaseRenewalMs,
-  listenForRunCancels,
-  releaseRunLease,
-  renewRunLease,
-  requestRunCancel,
-} from '@/lib/stream/redis-run-log';
+import { whenReady } from '@/lib/stream/redis-client';
+import { createRedisRunLog } from '@/lib/stream/redis-run-log';
+import { declareProducerLost, followRedisRun } from '@/lib/stream/redis-run-reader';
+import { acquireRunLease, leaseRenewalMs, releaseRunLease, renewRunLease, requestRunCancel } from '@/lib/stream/run-lease';
 
 /** A run's place, held from before anything of it is written until it ends. */
 export type RunClaim = {
@@ -132,18 +125,4 @@ export function sharedThroughRedis({ db, redis, leaseMs }: { db: Db; redis: Redi
       return runId ? remoteRun(runId, conversationId, ownerId) : null;
     },
   };
-}
-
-const globalForCancels = globalThis as typeof globalThis & { __sluiceCancelListener?: () => void };
-
-/**
- * The process's placement: shared through Redis when `REDIS_URL` is set, with one subscription per process that
- * carries stops asked elsewhere to the runs produced here.
- */
-export async function configuredPlacement(db: Db, registry: RunRegistry, leaseMs: number): Promise<RunPlacement> {
-  const connecting = getRedis();
-  if (!connecting) return singleProcess;
-  const redis = await connecting;
-  globalForCancels.__sluiceCancelListener ??= listenForRunCancels(redis, (runId) => registry.cancelById(runId));
-  return sharedThroughRedis({ db, redis, leaseMs });
 }

@@ -73,7 +73,3 @@ export function createRunRegistry(): RunRegistry {
     },
   };
 }
-
-/** Runs belong to the process, not to the request that started them: one registry, shared by every route bundle. */
-const globalForRuns = globalThis as typeof globalThis & { __sluiceRunRegistry?: RunRegistry };
-export const runRegistry: RunRegistry = (globalForRuns.__sluiceRunRegistry ??= createRunRegistry());

@@ -1,8 +1,8 @@
 import 'server-only';
-import type { ReportedStep, StepStatus } from '@/lib/contract';
+import type { ReportedStep, StepStatus, TokenUsage } from '@/lib/contract';
 import type { Db } from '@/lib/db/client';
-import { writeRunSteps, type RunStepRow } from '@/lib/db/queries';
-import type { ModelCallEvent, TokenUsage } from '@/lib/llm/types';
+import { writeRunSteps, type RunStepRow } from '@/lib/db/queries/traces';
+import type { ModelCallEvent } from '@/lib/llm/types';
 
 /**
  * How long recorded steps wait before they are written. A run's first steps happen while its model requests
@@ -28,9 +28,9 @@ export type TraceWriter = {
  * runs are going, so a hundred streams cost one write where they would cost a hundred. Writes run one after
  * another, each with the rows as they stood when it began, so the stored trace only ever moves forward.
  */
-type TraceSink = { touch(row: RunStepRow): void; flush(): Promise<void> };
+export type TraceSink = { touch(row: RunStepRow): void; flush(): Promise<void> };
 
-function createTraceSink(db: Db, delayMs: number): TraceSink {
+export function createTraceSink(db: Db, delayMs = TRACE_WRITE_DELAY_MS): TraceSink {
   const dirty = new Set<RunStepRow>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let written: Promise<void> = Promise.resolve();
@@ -56,16 +56,12 @@ function createTraceSink(db: Db, delayMs: number): TraceSink {
   };
 }
 
-const sinks = new WeakMap<Db, TraceSink>();
-
 /**
  * Writes a run's trace (one row per step) beside the stream, never in front of it. Recording a step only notes
- * it, with its own times; the rows are written a little later with other runs' rows, or when the run ends.
+ * it, with its own times; the rows are written a little later with other runs' rows (the store's one sink), or
+ * when the run ends.
  */
-export function createTraceWriter(db: Db, runId: string, delayMs = TRACE_WRITE_DELAY_MS): TraceWriter {
-  let sink = sinks.get(db);
-  if (!sink) sinks.set(db, (sink = createTraceSink(db, delayMs)));
-  const store = sink;
+export function createTraceWriter(store: TraceSink, runId: string): TraceWriter {
   const rows = new Map<ReportedStep, RunStepRow>();
   let nextSeq = 1;
 

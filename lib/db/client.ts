@@ -4,8 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { getEnv } from '@/lib/env';
-import { closeOrphanedRuns } from '@/lib/db/queries';
 import { schema, type Db } from '@/lib/db/schema';
 
 /** Both drivers' databases share this type, so every query is written once. */
@@ -21,10 +19,10 @@ export type StoreOptions = { databaseUrl?: string; dataDir: string; migrationsFo
 
 export const MIGRATIONS_FOLDER = path.join(process.cwd(), 'lib', 'db', 'migrations');
 
-/** Opens the store and applies the migrations (a no-op when they are applied already). */
 /** The advisory lock key migrations run under on PostgreSQL (any constant of our own). */
 const MIGRATIONS_LOCK = 7_310_925_010;
 
+/** Opens the store and applies the migrations (a no-op when they are applied already). */
 export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRATIONS_FOLDER }: StoreOptions): Promise<Store> {
   if (databaseUrl) {
     const [{ Pool }, { drizzle }, { migrate }] = await Promise.all([
@@ -114,28 +112,4 @@ async function createDataDirApart(dataDir: string): Promise<void> {
     // Opening it in this process still works, at the memory cost above.
     console.warn('[sluice] could not create the data directory in a child process; creating it here', error);
   }
-}
-
-const globalForStore = globalThis as typeof globalThis & { __sluiceStore?: Promise<Store> };
-
-/** The process's one store, opened on first use and shared by every route bundle. */
-export function getStore(): Promise<Store> {
-  if (!globalForStore.__sluiceStore) {
-    const env = getEnv();
-    const opening = openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }).then(async (store) => {
-      // One process holds its runs in memory: any still marked running belong to a process that is gone. With
-      // several instances (REDIS_URL) another may be running them: a run is closed only once its producer's lease
-      // has lapsed, by a reader or the next prompt (lib/agent/run-placement.ts).
-      if (env.REDIS_URL) return store;
-      const closed = await closeOrphanedRuns(store.db);
-      if (closed > 0) console.warn(JSON.stringify({ level: 'warn', event: 'orphaned_runs_closed', count: closed }));
-      return store;
-    });
-    // A failed open is retried on the next request rather than cached forever.
-    opening.catch(() => {
-      if (globalForStore.__sluiceStore === opening) globalForStore.__sluiceStore = undefined;
-    });
-    globalForStore.__sluiceStore = opening;
-  }
-  return globalForStore.__sluiceStore;
 }

@@ -2,7 +2,7 @@ import 'server-only';
 import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
 import { agentMachine } from '@/lib/agent/machine';
 import { LINE_HEIGHT } from '@/lib/inspector/diagram-metrics';
-import { machineGraph, transitionLabel, type MachineEdge, type MachineGraph, type MachineNode } from '@/lib/agent/machine-graph';
+import { machineGraph, transitionLabel, type MachineEdge, type MachineGraph, type MachineNode } from '@/lib/inspector/machine-graph';
 
 export type Point = { x: number; y: number };
 export type Box = Point & { width: number; height: number };

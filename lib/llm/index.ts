@@ -1,6 +1,6 @@
 import 'server-only';
 import OpenAI from 'openai';
-import { getEnv, usesDemoModel, type Env } from '@/lib/env';
+import { usesDemoModel, type Env } from '@/lib/env';
 import { createDemoModel } from '@/lib/llm/demo-model';
 import { createOpenAIModel } from '@/lib/llm/openai-model';
 import { createSafetyCheck } from '@/lib/llm/safety';
@@ -33,12 +33,4 @@ export function createModels(env: Env): Models {
     safety: createSafetyCheck(env, client),
     fixedTextDelayMs: Math.min(env.DEMO_TOKEN_DELAY_MS, 20),
   };
-}
-
-const globalForModels = globalThis as typeof globalThis & { __sluiceModels?: Models };
-
-/** One set of clients per process, shared by every route bundle. */
-export function getModels(): Models {
-  globalForModels.__sluiceModels ??= createModels(getEnv());
-  return globalForModels.__sluiceModels;
 }

@@ -1,8 +1,9 @@
 import 'server-only';
 import OpenAI from 'openai';
+import type { TokenUsage } from '@/lib/contract';
 import { AppError } from '@/lib/errors';
 import { estimatedUsage, JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT, toMessages } from '@/lib/llm/prompts';
-import { ignoreCall, type ChatModel, type TokenUsage } from '@/lib/llm/types';
+import { ignoreCall, type ChatModel } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
 
 export type OpenAIModelOptions = {

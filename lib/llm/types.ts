@@ -5,9 +5,6 @@ export type ChatTurn = { role: 'user' | 'assistant'; content: string };
 
 export type SafetyVerdict = { safe: boolean; reason?: string };
 
-/** Tokens a model call took in and gave out; `estimated` when the server reported none (about 4 characters each). */
-export type { TokenUsage };
-
 /**
  * What a model call tells the run's trace as it goes: the request exactly as sent upstream (body only: never
  * headers or keys), the moment the first token arrived, and the tokens used.

@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '@/lib/db/client';
-import { listRuns } from '@/lib/db/queries';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, ofType, postPrompt, runPrompt } from '../helpers/api-client';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { listRuns } from '../helpers/store-queries';
 
 let mock: MockUpstream;
 beforeAll(async () => {

@@ -115,6 +115,18 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
     await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
   });
 
+  it('tells a stranger on B nothing of a run producing on A: following or stopping it is a 404, and it goes on', async () => {
+    const id = await newConversation(onA);
+    const reply = words(20);
+    const response = await postPrompt(onA, id, `mine? [slow:40][reply:${reply}]`);
+    const reading = readUntil(response.body!);
+    const stranger = createClient(b.url);
+    expect((await stranger.fetch(`/api/conversations/${id}/stream`)).status).toBe(404);
+    expect((await stranger.fetch(`/api/conversations/${id}/cancel`, { method: 'POST' })).status).toBe(404);
+    const events = await reading;
+    expect(ofType(events, 'done')[0]?.value).toMatchObject({ status: 'complete', content: reply });
+  });
+
   it('deletes on B a conversation whose run is producing on A: the run is stopped first, then nothing of it is left', async () => {
     const id = await newConversation(onA);
     const response = await postPrompt(onA, id, `a long one? [slow:100][reply:${words(60)}]`);
@@ -197,7 +209,7 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('two instances sharing PostgreSQL and 
   });
 });
 
-describe.runIf(POSTGRES_URL && REDIS_URL)('the rate limit across two instances', () => {
+describe.runIf(POSTGRES_URL && REDIS_URL)('two instances with a lease of a minute and a small rate limit', () => {
   let mock: MockUpstream;
   let drop = async () => {};
   let servers: AppServer[] = [];
@@ -206,7 +218,8 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('the rate limit across two instances',
     mock = await startMockUpstream();
     const scratch = await createScratchDatabase(POSTGRES_URL!);
     drop = scratch.drop;
-    const env = instanceEnv(mock, scratch.url, { RATE_LIMIT_RUNS: '3', RATE_LIMIT_WINDOW_S: '60' });
+    // A lease renewed only every 15 s: a stop that reaches its run sooner came over the stop channel.
+    const env = instanceEnv(mock, scratch.url, { RATE_LIMIT_RUNS: '3', RATE_LIMIT_WINDOW_S: '60', RUN_LEASE_MS: '60000' });
     servers = await Promise.all([startApp(env), startApp(env)]);
   });
   afterAll(async () => {
@@ -229,5 +242,18 @@ describe.runIf(POSTGRES_URL && REDIS_URL)('the rate limit across two instances',
       else expect((await response.json()).error.code).toBe('rate_limited');
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it('carries a stop pressed on B to the run on A over the stop channel, not at its next lease renewal', async () => {
+    const [a, b] = servers as [AppServer, AppServer];
+    const onA = createClient(a.url);
+    const onB = createClient(b.url, onA.cookie.split('=')[1]);
+    const id = await newConversation(onA);
+    const response = await postPrompt(onA, id, `a long one? [slow:100][reply:${words(100)}]`);
+    await readUntil(response.body!, (events) => deltaCount(events) >= 2);
+    expect((await onB.fetch(`/api/conversations/${id}/cancel`, { method: 'POST' })).status).toBe(202);
+    // Far sooner than the renewal 15 s away would bring it.
+    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient, { timeout: 3000 }).toBe(true);
+    await expect.poll(async () => (await getConversation(onB, id)).messages.at(-1)?.status, { timeout: 3000 }).toBe('interrupted');
   });
 });

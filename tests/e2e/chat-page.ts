@@ -28,3 +28,32 @@ export async function newChat(page: Page, origin = '') {
   await expect(page.locator('form[data-ready]')).toHaveCount(1);
   await expect(promptBox(page)).toBeFocused();
 }
+
+const MOCK_URL = process.env.E2E_MOCK_URL!;
+
+export type MockRequest = { kind: string; closedByClient: boolean; finished: boolean; prompt: string };
+
+export async function mockRequests(page: Page): Promise<MockRequest[]> {
+  const response = await page.request.get(`${MOCK_URL}/__mock/requests`);
+  return (await response.json()) as MockRequest[];
+}
+
+/**
+ * Notes whether `text`, once in an answer on screen, ever leaves it: neither the move from `/` to the conversation's
+ * page nor the hand-over from stream to stored history may flicker.
+ */
+export async function watchForFlicker(page: Page, text: string) {
+  type Watches = Record<string, { seen: boolean; lost: number }>;
+  await page.evaluate((watched) => {
+    const watches = ((window as unknown as { __flicker?: Watches }).__flicker ??= {});
+    const state: Watches[string] = (watches[watched] = { seen: false, lost: 0 });
+    new MutationObserver(() => {
+      const present = Array.from(document.querySelectorAll('article[data-role="assistant"]')).some((answer) =>
+        (answer.textContent ?? '').includes(watched),
+      );
+      if (present) state.seen = true;
+      else if (state.seen) state.lost += 1;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, text);
+  return async () => page.evaluate((watched) => (window as unknown as { __flicker: Watches }).__flicker[watched], text);
+}

@@ -3,6 +3,7 @@
  *
  * Behaviour is steered by directives in the latest user message, so tests over HTTP can reach every path:
  *   [reply:some text]   stream exactly this text (otherwise a default answer per response prompt)
+ *   [markdown:N]        stream N tokens of Markdown: headings, paragraphs, lists, code blocks and quotes in turn
  *   [router:garbage]    the router answers with unparseable text
  *   [router:MODE]       the router answers with MODE
  *   [fail:NNN]          answer the streamed chat request with HTTP NNN, e.g. 500 (the SDK retries 5xx, then gives up);
@@ -109,6 +110,8 @@ export function mockReply(body: Record<string, unknown>, pace: MockPace = {}): s
   const prompt = lastUserText(body);
   const forced = directive(prompt, 'reply');
   if (forced) return forced;
+  const markdown = Number(directive(prompt, 'markdown'));
+  if (markdown > 0) return pacedReply(markdown, 'markdown');
   if (pace.replyTokens) return pacedReply(pace.replyTokens, pace.replyKind);
   const system = systemText(body);
   if (/only code/i.test(system)) return '```js\nconsole.log("mock code");\n```';

@@ -5,20 +5,13 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store, type StoreOptions } from '@/lib/db/client';
-import {
-  beginTurn,
-  closeOrphanedRuns,
-  createConversation,
-  deleteConversation,
-  findConversation,
-  finishTurn,
-  listConversations,
-  listMessages,
-  listRunSteps,
-  listRuns,
-  writeRunSteps,
-} from '@/lib/db/queries';
+import { insertConversation, deleteConversationRow, findConversation, selectConversations } from '@/lib/db/queries/conversations';
+import { listMessages } from '@/lib/db/queries/messages';
+import { closeOrphanedRuns } from '@/lib/db/queries/recovery';
+import { writeRunSteps } from '@/lib/db/queries/traces';
+import { beginTurn, finishTurn } from '@/lib/db/queries/turns';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { listRunSteps, listRuns } from '../helpers/store-queries';
 
 explainSkippedPostgres();
 
@@ -66,7 +59,7 @@ describe.each(backends)('the store on $name', (backend) => {
 
   /** The session these tests act for (its cookie token's hash, as the app stores it). */
   const owner = `owner-${randomUUID()}`;
-  const create = (id: string, ownerId = owner) => createConversation(store.db, { id, ownerId });
+  const create = (id: string, ownerId = owner) => insertConversation(store.db, { id, ownerId });
   const roomyQuota = { runs: 1000, windowS: 60 };
 
   /** A prompt as the run service starts it. */
@@ -151,14 +144,14 @@ describe.each(backends)('the store on $name', (backend) => {
     const stranger = `owner-${randomUUID()}`;
     await create(mine);
     await create(theirs, stranger);
-    const listed = async (ownerId: string) => (await listConversations(store.db, ownerId)).map((c) => c.id);
+    const listed = async (ownerId: string) => (await selectConversations(store.db, ownerId)).map((c) => c.id);
     expect(await listed(owner)).toContain(mine);
     expect(await listed(owner)).not.toContain(theirs);
     expect(await listed(stranger)).toEqual([theirs]);
     expect(await findConversation(store.db, theirs, owner)).toBeNull();
     expect(await begin(theirs, 'let me in', randomUUID(), owner)).toEqual({ status: 'not_found' });
     expect(await listMessages(store.db, theirs)).toEqual([]);
-    expect(await deleteConversation(store.db, theirs, owner)).toBe(false);
+    expect(await deleteConversationRow(store.db, theirs, owner)).toBe(false);
     expect((await findConversation(store.db, theirs, stranger))?.id).toBe(theirs);
   });
 
@@ -191,7 +184,7 @@ describe.each(backends)('the store on $name', (backend) => {
     const [a, b] = [randomUUID(), randomUUID()];
     await create(a);
     await create(b);
-    const order = async () => (await listConversations(store.db, owner)).map((c) => c.id).filter((id) => id === a || id === b);
+    const order = async () => (await selectConversations(store.db, owner)).map((c) => c.id).filter((id) => id === a || id === b);
     expect(await order()).toEqual([b, a]);
     const runA = randomUUID();
     await begin(a, 'a speaks', runA);
@@ -208,11 +201,11 @@ describe.each(backends)('the store on $name', (backend) => {
     await create(id);
     await begin(id, 'p', runId);
     await writeRunSteps(store.db, [{ runId, seq: 1, name: 'check_safety', status: 'started', input: { prompt: 'p' } }]);
-    expect(await deleteConversation(store.db, id, owner)).toBe(true);
+    expect(await deleteConversationRow(store.db, id, owner)).toBe(true);
     expect(await findConversation(store.db, id, owner)).toBeNull();
     expect(await listMessages(store.db, id)).toEqual([]);
     expect(await listRunSteps(store.db, runId)).toEqual([]);
-    expect(await deleteConversation(store.db, id, owner)).toBe(false);
+    expect(await deleteConversationRow(store.db, id, owner)).toBe(false);
   });
 
   it('records a run and its steps with inputs, outputs and snapshots, inserting or updating each row', async () => {

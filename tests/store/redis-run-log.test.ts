@@ -4,16 +4,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StreamEvent } from '@/lib/contract';
 import type { AppError } from '@/lib/errors';
 import type { LoggedEvent, RunEventLog } from '@/lib/stream/event-log';
-import {
-  acquireRunLease,
-  createRedisRunLog,
-  DELTA_FLUSH_MS,
-  followRedisRun,
-  listenForRunCancels,
-  producerAlive,
-  requestRunCancel,
-  RETAIN_AFTER_RUN_MS,
-} from '@/lib/stream/redis-run-log';
+import { RETAIN_AFTER_RUN_MS, runKeys } from '@/lib/stream/redis-keys';
+import { createRedisRunLog, DELTA_FLUSH_MS } from '@/lib/stream/redis-run-log';
+import { followRedisRun } from '@/lib/stream/redis-run-reader';
+import { acquireRunLease, listenForRunCancels, requestRunCancel } from '@/lib/stream/run-lease';
 import { connectedRedis, explainSkippedRedis, REDIS_URL, startOwnRedis } from '../helpers/redis';
 
 explainSkippedRedis();
@@ -110,7 +104,7 @@ describe.runIf(REDIS_URL)('a run log shared through Redis Streams', () => {
     expect(local.seen.at(-1)?.event).toEqual(done);
     expect(failures).toEqual([]);
     // After the run: the lease is given back and the stream expires.
-    expect(await producerAlive(redis, runId)).toBe(false);
+    expect(await redis.exists(runKeys(runId).lease)).toBe(0);
     const ttl = await redis.pttl(`sluice:run:${runId}:events`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(RETAIN_AFTER_RUN_MS);

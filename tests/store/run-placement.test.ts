@@ -3,16 +3,20 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedThroughRedis, singleProcess } from '@/lib/agent/run-placement';
 import { createRunRegistry, type RunHandle } from '@/lib/agent/run-registry';
-import { createRunService } from '@/lib/agent/run-service';
+import { cancelRun, findRun, isRunning, stopRunAndWait } from '@/lib/agent/run-lookup';
+import { createRunService, type RunService } from '@/lib/agent/run-service';
+import { startRun } from '@/lib/agent/start-run';
 import type { StreamEvent } from '@/lib/contract';
 import { openStore, type Store } from '@/lib/db/client';
-import { createConversation, listMessages, listRuns } from '@/lib/db/queries';
+import { insertConversation } from '@/lib/db/queries/conversations';
+import { listMessages } from '@/lib/db/queries/messages';
 import type { Models } from '@/lib/llm';
 import { createDemoModel } from '@/lib/llm/demo-model';
 import { checkWithRules } from '@/lib/llm/safety';
 import type { LoggedEvent } from '@/lib/stream/event-log';
-import { listenForRunCancels } from '@/lib/stream/redis-run-log';
+import { listenForRunCancels } from '@/lib/stream/run-lease';
 import { connectedRedis, explainSkippedRedis, REDIS_URL } from '../helpers/redis';
+import { listRuns } from '../helpers/store-queries';
 
 explainSkippedRedis();
 
@@ -56,8 +60,8 @@ describe.runIf(REDIS_URL)('runs placed in Redis, seen from two instances', () =>
   // Two instances in one process: each its own registry, both on one store and one Redis.
   const registryA = createRunRegistry();
   const registryB = createRunRegistry();
-  let a: ReturnType<typeof createRunService>;
-  let b: ReturnType<typeof createRunService>;
+  let a: RunService;
+  let b: RunService;
 
   beforeAll(async () => {
     store = await openStore({ dataDir: 'memory://' });
@@ -75,18 +79,18 @@ describe.runIf(REDIS_URL)('runs placed in Redis, seen from two instances', () =>
 
   async function newConversation() {
     const id = randomUUID();
-    await createConversation(store.db, { id, ownerId: OWNER });
+    await insertConversation(store.db, { id, ownerId: OWNER });
     return id;
   }
 
   it('follows a run of A from B with the same ids and events, from any point', async () => {
     const id = await newConversation();
-    const run = await a.startRun(id, OWNER, 'tell me about rivers and why they meander');
+    const run = await startRun(a, id, OWNER, 'tell me about rivers and why they meander');
     const onA = read(run);
     await until(() => onA.seen.filter(({ event }) => event.type === 'delta').length >= 3);
 
-    expect(await b.isRunning(id, OWNER)).toBe(true);
-    const there = await b.findRun(id, OWNER);
+    expect(await isRunning(b, id, OWNER)).toBe(true);
+    const there = await findRun(b, id, OWNER);
     expect(there?.id).toBe(run.id);
     const resumeAfter = onA.seen[1]!.id;
     const [fromA, fromB, resumedOnB] = await Promise.all([onA.closed, read(there!).closed, read(there!, resumeAfter).closed]);
@@ -94,16 +98,16 @@ describe.runIf(REDIS_URL)('runs placed in Redis, seen from two instances', () =>
     expect(fromB).toEqual(fromA);
     expect(resumedOnB).toEqual(fromA.filter((entry) => entry.id > resumeAfter));
     expect(fromA.at(-1)?.event.type).toBe('done');
-    expect(await b.isRunning(id, OWNER)).toBe(false);
+    expect(await isRunning(b, id, OWNER)).toBe(false);
   });
 
   it('stops a run of A from B; the answer is stored as interrupted with the text readers saw', async () => {
     const id = await newConversation();
-    const run = await a.startRun(id, OWNER, 'tell me about the longest rivers on earth');
+    const run = await startRun(a, id, OWNER, 'tell me about the longest rivers on earth');
     const onA = read(run);
     await until(() => textOf(onA.seen).length > 20);
 
-    await b.cancelRun(id, OWNER);
+    await cancelRun(b, id, OWNER);
     const seen = await onA.closed;
     const end = seen.at(-1)?.event as StreamEvent;
     expect(end.type).toBe('done');
@@ -131,12 +135,12 @@ describe.runIf(REDIS_URL)('runs placed in Redis, seen from two instances', () =>
 
   it('holds one running run per conversation across instances, and B waits for a stopped run of A to be stored', async () => {
     const id = await newConversation();
-    await a.startRun(id, OWNER, 'tell me about deltas');
-    await expect(b.startRun(id, OWNER, 'and estuaries?')).rejects.toMatchObject({ code: 'run_in_progress' });
+    await startRun(a, id, OWNER, 'tell me about deltas');
+    await expect(startRun(b, id, OWNER, 'and estuaries?')).rejects.toMatchObject({ code: 'run_in_progress' });
 
-    await b.stopAndWait(id, OWNER);
+    await stopRunAndWait(b, id, OWNER);
     expect((await listRuns(store.db, id))[0]?.status).toBe('interrupted');
-    const next = await b.startRun(id, OWNER, 'and estuaries?');
+    const next = await startRun(b, id, OWNER, 'and estuaries?');
     expect((await read(next).closed).at(-1)?.event.type).toBe('done');
   });
 });

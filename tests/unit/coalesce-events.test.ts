@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalesceEvents } from '@/components/chat/coalesce-events';
+import { coalesceEvents } from '@/lib/chat/coalesce-events';
 import type { StreamEvent } from '@/lib/contract';
 
 const delta = (value: string): StreamEvent => ({ type: 'delta', value });
@@ -7,16 +7,17 @@ const mode: StreamEvent = { type: 'mode', value: 'answer_question' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function* source(events: (StreamEvent | number)[], failAtEnd = false) {
+  let id = 0;
   for (const item of events) {
     if (typeof item === 'number') await sleep(item);
-    else yield item;
+    else yield { id: ++id, event: item };
   }
   if (failAtEnd) throw new Error('connection lost');
 }
 
 async function batchesOf(events: (StreamEvent | number)[], intervalMs = 30) {
   const batches: StreamEvent[][] = [];
-  await coalesceEvents(source(events), (batch) => batches.push(batch), intervalMs);
+  await coalesceEvents(source(events), (batch) => batches.push(batch.map(({ event }) => event)), intervalMs);
   return batches;
 }
 
@@ -43,7 +44,7 @@ describe('coalescing a stream for the page', () => {
     const batches: StreamEvent[][] = [];
     // An interval longer than the test may take: waiting for it would time the test out.
     await expect(
-      coalesceEvents(source([delta('a'), delta('b'), delta('c')], true), (batch) => batches.push(batch), 120_000),
+      coalesceEvents(source([delta('a'), delta('b'), delta('c')], true), (batch) => batches.push(batch.map(({ event }) => event)), 120_000),
     ).rejects.toThrow('connection lost');
     expect(batches.flat()).toEqual([delta('a'), delta('b'), delta('c')]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBusy, liveTurnReducer, STREAM_ENDED_EARLY, visibleTurn, type LiveTurn, type LiveTurnAction } from '@/components/chat/live-turn';
+import { isBusy, liveTurnReducer, STREAM_ENDED_EARLY, visibleTurn, type LiveTurn, type LiveTurnAction } from '@/lib/chat/live-turn';
 import type { ChatItem, StreamEvent } from '@/lib/contract';
 
 const answer: ChatItem = {
@@ -99,6 +99,13 @@ describe('the live turn', () => {
     // the stored list held the prompt (1 message); it steps aside once it also holds the answer
     expect(visibleTurn(done, 2)).toBe(done);
     expect(visibleTurn(done, 3)).toBeNull();
+  });
+
+  it('takes over a turn another page showed, exactly as it was, and goes on from there', () => {
+    const shownOnHome = run([started, received({ type: 'mode', value: 'generate_poem' }), received({ type: 'delta', value: 'Roses ' })]);
+    // this page had nothing yet; handed the turn, it shows what the other page showed, then the events after it
+    const taken = run([{ type: 'restored', turn: shownOnHome! }, received({ type: 'delta', value: 'are red' })]);
+    expect(taken).toMatchObject({ prompt: 'a poem?', baseCount: 2, mode: 'generate_poem', text: 'Roses are red', phase: 'streaming' });
   });
 
   it('is gone when nothing was sent after all', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { agentMachine } from '@/lib/agent/machine';
-import { activeStates, machineGraph } from '@/lib/agent/machine-graph';
+import { activeStates, machineGraph } from '@/lib/inspector/machine-graph';
 
 const graph = machineGraph(agentMachine);
 const edge = (source: string, target: string) =>

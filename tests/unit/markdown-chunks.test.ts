@@ -1,6 +1,6 @@
 import { parseMarkdownIntoBlocks } from 'streamdown';
 import { describe, expect, it } from 'vitest';
-import { chunkStreamingMarkdown, createMarkdownChunker } from '@/components/chat/markdown-chunks';
+import { chunkStreamingMarkdown, createMarkdownChunker } from '@/lib/chat/markdown-chunks';
 import { pacedReply } from '../mock-upstream/server';
 
 describe('chunking a streamed Markdown answer', () => {

@@ -1,16 +1,21 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRunService } from '@/lib/agent/run-service';
+import { forkConversation } from '@/lib/agent/fork-run';
+import { cancelRun, findRun } from '@/lib/agent/run-lookup';
+import { createRunService, type RunService } from '@/lib/agent/run-service';
+import { startRun } from '@/lib/agent/start-run';
 import { createRunRegistry } from '@/lib/agent/run-registry';
 import type { StreamEvent } from '@/lib/contract';
 import { openStore, type Db, type Store } from '@/lib/db/client';
-import { createConversation, listMessages, listRuns, listRunSteps } from '@/lib/db/queries';
+import { insertConversation } from '@/lib/db/queries/conversations';
+import { listMessages } from '@/lib/db/queries/messages';
 import type { Models } from '@/lib/llm';
 import { createDemoModel } from '@/lib/llm/demo-model';
 import { RESPONSE_PROMPTS, ROUTER_PROMPT } from '@/lib/llm/prompts';
 import { checkWithRules } from '@/lib/llm/safety';
 import type { LoggedEvent } from '@/lib/stream/event-log';
 import { holdStatements } from '../helpers/held-store';
+import { listRuns, listRunSteps } from '../helpers/store-queries';
 
 const demoModels = (overrides: Partial<Models['chat']> = {}): Models => ({
   chat: { ...createDemoModel(1), ...overrides },
@@ -32,7 +37,7 @@ const serviceOn = (db: Db, models = demoModels(), quota = { runs: 1000, windowS:
 
 async function newConversation(ownerId = OWNER) {
   const id = crypto.randomUUID();
-  await createConversation(store.db, { id, ownerId });
+  await insertConversation(store.db, { id, ownerId });
   return id;
 }
 
@@ -56,7 +61,7 @@ describe('the run service', () => {
     const id = await newConversation();
     const service = serviceOn(store.db);
     const checks: Promise<unknown>[] = [];
-    const run = await service.startRun(id, OWNER, 'write a poem about herons');
+    const run = await startRun(service, id, OWNER, 'write a poem about herons');
     const { closed } = follow(run, (event) => {
       if (event.type === 'step' && event.value.status === 'started' && event.value.name === 'check_safety') {
         checks.push(listMessages(store.db, id).then((items) => expect(items.map((m) => m.role)).toEqual(['user'])));
@@ -106,7 +111,7 @@ describe('the run service', () => {
   it('streams while trace writes wait: deltas reach the log first, the trace is complete and ordered by done', async () => {
     const id = await newConversation();
     const slow = holdStatements(store.db, (sql) => sql.includes('"run_steps"'));
-    const run = await serviceOn(slow.db).startRun(id, OWNER, 'what is a heron?');
+    const run = await startRun(serviceOn(slow.db), id, OWNER, 'what is a heron?');
     let deltasBeforeAnyTraceWrite = 0;
     let doneBeforeRelease = false;
     let released = false;
@@ -143,12 +148,12 @@ describe('the run service', () => {
     const models = demoModels({ decideMode: (...args) => (modeCalls++, demo.decideMode(...args)) });
     const service = serviceOn(store.db, models, undefined, 'sequential');
     const id = await newConversation();
-    const refused = await service.startRun(id, OWNER, 'something unsafe');
+    const refused = await startRun(service, id, OWNER, 'something unsafe');
     await follow(refused).closed;
     expect((await listRunSteps(store.db, refused.id)).map((s) => s.name)).toEqual(['check_safety', 'unsafe_response']);
     expect(modeCalls).toBe(0);
 
-    const answered = await service.startRun(id, OWNER, 'write a poem about herons');
+    const answered = await startRun(service, id, OWNER, 'write a poem about herons');
     await follow(answered).closed;
     const steps = await listRunSteps(store.db, answered.id);
     expect(steps.map((s) => s.name)).toEqual(['check_safety', 'decide_mode', 'generate_poem']);
@@ -160,7 +165,7 @@ describe('the run service', () => {
     const id = await newConversation();
     // The statement that stores the answer (and finishes the run).
     const slow = holdStatements(store.db, (sql) => sql.includes('with finished as'));
-    const run = await serviceOn(slow.db).startRun(id, OWNER, 'what is a heron?');
+    const run = await startRun(serviceOn(slow.db), id, OWNER, 'what is a heron?');
     const { events, closed } = follow(run);
     await slow.firstArrival;
     // The answer has streamed and its insert is waiting: nothing may claim it is done.
@@ -180,7 +185,7 @@ describe('the run service', () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const service = serviceOn(store.db, demoModels({ decideMode: async () => Promise.reject(bug) }));
-      const run = await service.startRun(id, OWNER, 'what is a heron?');
+      const run = await startRun(service, id, OWNER, 'what is a heron?');
       const events = await follow(run).closed;
       const error = events.at(-1);
       expect(error).toEqual({ type: 'error', value: { code: 'internal_error', message: 'Something went wrong on our side.' } });
@@ -198,39 +203,39 @@ describe('the run service', () => {
   it('refuses a second run in the same conversation while one is in progress', async () => {
     const id = await newConversation();
     const service = serviceOn(store.db);
-    const first = await service.startRun(id, OWNER, 'why is the sea salty?');
-    await expect(service.startRun(id, OWNER, 'again?')).rejects.toMatchObject({ code: 'run_in_progress' });
+    const first = await startRun(service, id, OWNER, 'why is the sea salty?');
+    await expect(startRun(service, id, OWNER, 'again?')).rejects.toMatchObject({ code: 'run_in_progress' });
     await first.finished;
-    const second = await service.startRun(id, OWNER, 'again?');
+    const second = await startRun(service, id, OWNER, 'again?');
     await second.finished;
     expect((await listMessages(store.db, id)).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
   });
 
   it('tells an unknown conversation (404) from one with nothing running (409) when asked to cancel', async () => {
     const service = serviceOn(store.db);
-    await expect(service.cancelRun(crypto.randomUUID(), OWNER)).rejects.toMatchObject({ code: 'not_found' });
-    await expect(service.cancelRun(await newConversation(), OWNER)).rejects.toMatchObject({ code: 'no_run' });
+    await expect(cancelRun(service, crypto.randomUUID(), OWNER)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(cancelRun(service, await newConversation(), OWNER)).rejects.toMatchObject({ code: 'no_run' });
   });
 
   it("answers a session that does not own the conversation as if it did not exist, and leaves the run alone", async () => {
     const id = await newConversation();
     const service = serviceOn(store.db);
-    const run = await service.startRun(id, OWNER, 'why is the sea salty?');
+    const run = await startRun(service, id, OWNER, 'why is the sea salty?');
     for (const attempt of [
-      () => service.startRun(id, 'stranger', 'mine now?'),
-      () => service.findRun(id, 'stranger'),
-      () => service.cancelRun(id, 'stranger'),
+      () => startRun(service, id, 'stranger', 'mine now?'),
+      () => findRun(service, id, 'stranger'),
+      () => cancelRun(service, id, 'stranger'),
     ]) {
       await expect(attempt()).rejects.toMatchObject({ code: 'not_found' });
     }
-    expect(await service.findRun(id, OWNER)).toBe(run);
+    expect(await findRun(service, id, OWNER)).toBe(run);
     const events = await follow(run).closed;
     expect(events.at(-1)?.type).toBe('done');
     await run.finished;
     // Nothing running: the owner hears "nothing runs", the stranger still "not found".
-    expect(await service.findRun(id, OWNER)).toBeNull();
-    await expect(service.findRun(id, 'stranger')).rejects.toMatchObject({ code: 'not_found' });
-    await expect(service.startRun(id, 'stranger', 'now?')).rejects.toMatchObject({ code: 'not_found' });
+    expect(await findRun(service, id, OWNER)).toBeNull();
+    await expect(findRun(service, id, 'stranger')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(startRun(service, id, 'stranger', 'now?')).rejects.toMatchObject({ code: 'not_found' });
     expect((await listMessages(store.db, id)).map((m) => m.content)).not.toContain('now?');
   });
 
@@ -238,9 +243,9 @@ describe('the run service', () => {
     const service = serviceOn(store.db, demoModels(), { runs: 2, windowS: 60 });
     const owner = `owner-${crypto.randomUUID()}`;
     const [a, b, c] = [await newConversation(owner), await newConversation(owner), await newConversation(owner)];
-    await (await service.startRun(a, owner, 'one?')).finished;
-    await (await service.startRun(b, owner, 'two?')).finished;
-    const error = await service.startRun(c, owner, 'three?').then(
+    await (await startRun(service, a, owner, 'one?')).finished;
+    await (await startRun(service, b, owner, 'two?')).finished;
+    const error = await startRun(service, c, owner, 'three?').then(
       () => null,
       (e: unknown) => e,
     );
@@ -250,7 +255,7 @@ describe('the run service', () => {
     expect(retryAfterS).toBeLessThanOrEqual(60);
     expect(await listMessages(store.db, c)).toEqual([]);
     // The refusal frees the conversation: it is not left reserved.
-    await expect(service.cancelRun(c, owner)).rejects.toMatchObject({ code: 'no_run' });
+    await expect(cancelRun(service, c, owner)).rejects.toMatchObject({ code: 'no_run' });
   });
 
   it('sends the earlier messages as chat_history and gives them to the model', async () => {
@@ -265,8 +270,8 @@ describe('the run service', () => {
         },
       }),
     );
-    await (await service.startRun(id, OWNER, 'first?')).finished;
-    const run = await service.startRun(id, OWNER, 'second?');
+    await (await startRun(service, id, OWNER, 'first?')).finished;
+    const run = await startRun(service, id, OWNER, 'second?');
     const events = await follow(run).closed;
     const history = events[0];
     expect(history?.type).toBe('chat_history');
@@ -297,12 +302,12 @@ describe('the embedded store', () => {
 });
 
 describe('forking a conversation from a step of a run', () => {
-  async function conversationWithTwoRuns(service: ReturnType<typeof serviceOn>) {
+  async function conversationWithTwoRuns(service: RunService) {
     const id = await newConversation();
-    const first = await service.startRun(id, OWNER, 'write a poem about herons');
+    const first = await startRun(service, id, OWNER, 'write a poem about herons');
     await follow(first).closed;
     await first.finished;
-    const second = await service.startRun(id, OWNER, 'how deep is the sea?');
+    const second = await startRun(service, id, OWNER, 'how deep is the sea?');
     await follow(second).closed;
     await second.finished;
     return { id, first: first.id, second: second.id };
@@ -313,7 +318,7 @@ describe('forking a conversation from a step of a run', () => {
     const service = serviceOn(store.db);
     const { id, second } = await conversationWithTwoRuns(service);
     const before = await listMessages(store.db, id);
-    const { id: forkId, run } = await service.fork(id, OWNER, { runId: second, step: 'prompt', prompt: 'write code for a sea chart' });
+    const { id: forkId, run } = await forkConversation(service, id, OWNER, { runId: second, step: 'prompt', prompt: 'write code for a sea chart' });
     const events = await follow(run!).closed;
     await run!.finished;
     expect(events.filter((e) => e.type === 'step' && e.value.status === 'started').map((e) => e.type === 'step' && e.value.name)).toEqual([
@@ -338,7 +343,7 @@ describe('forking a conversation from a step of a run', () => {
   it('at decide_mode: only the response is written again, with the same verdict and mode', async () => {
     const service = serviceOn(store.db);
     const { id, first } = await conversationWithTwoRuns(service);
-    const { id: forkId, run } = await service.fork(id, OWNER, { runId: first, step: 'decide_mode' });
+    const { id: forkId, run } = await forkConversation(service, id, OWNER, { runId: first, step: 'decide_mode' });
     const events = await follow(run!).closed;
     await run!.finished;
     expect(events.filter((e) => e.type === 'step').map((e) => e.type === 'step' && `${e.value.name}:${e.value.status}`)).toEqual([
@@ -358,10 +363,10 @@ describe('forking a conversation from a step of a run', () => {
     const seen: string[][] = [];
     const service = serviceOn(store.db, demoModels({ decideMode: async (history) => (seen.push(history.map((t) => t.role)), 'answer_question') }));
     const { id, first } = await conversationWithTwoRuns(service);
-    const { id: forkId, run } = await service.fork(id, OWNER, { runId: first, step: 'answer_question' });
+    const { id: forkId, run } = await forkConversation(service, id, OWNER, { runId: first, step: 'answer_question' });
     expect(run).toBeNull();
     expect((await contents(forkId)).map((c) => c.split(':')[0])).toEqual(['user', 'assistant']);
-    const next = await service.startRun(forkId, OWNER, 'and herons in winter?');
+    const next = await startRun(service, forkId, OWNER, 'and herons in winter?');
     await follow(next).closed;
     expect(seen.at(-1)).toEqual(['user', 'assistant', 'user']);
   });
@@ -371,14 +376,14 @@ describe('forking a conversation from a step of a run', () => {
     const { id, first } = await conversationWithTwoRuns(serviceOn(store.db));
     const other = await newConversation();
     const attempts = [
-      () => service.fork(other, OWNER, { runId: first, step: 'prompt' }),
-      () => service.fork(id, OWNER, { runId: crypto.randomUUID(), step: 'prompt' }),
-      () => service.fork(id, OWNER, { runId: first, step: 'generate_code' }),
-      () => service.fork(id, 'stranger', { runId: first, step: 'prompt' }),
+      () => forkConversation(service, other, OWNER, { runId: first, step: 'prompt' }),
+      () => forkConversation(service, id, OWNER, { runId: crypto.randomUUID(), step: 'prompt' }),
+      () => forkConversation(service, id, OWNER, { runId: first, step: 'generate_code' }),
+      () => forkConversation(service, id, 'stranger', { runId: first, step: 'prompt' }),
     ];
     for (const attempt of attempts) await expect(attempt()).rejects.toMatchObject({ code: 'not_found' });
-    const running = await service.startRun(other, OWNER, 'what is a heron?');
-    await expect(service.fork(other, OWNER, { runId: running.id, step: 'answer_question' })).rejects.toMatchObject({ code: 'not_found' });
+    const running = await startRun(service, other, OWNER, 'what is a heron?');
+    await expect(forkConversation(service, other, OWNER, { runId: running.id, step: 'answer_question' })).rejects.toMatchObject({ code: 'not_found' });
     running.cancel();
     await running.finished;
   });

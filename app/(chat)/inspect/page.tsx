@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { ChatShell } from '@/components/chat/ChatShell';
 import { LiveMachine } from '@/components/inspector/LiveMachine';
-import { findVisitorConversation } from '@/lib/conversations';
+import { findVisitorConversation } from '@/lib/services/conversations';
 import { getAgentMachineLayout } from '@/lib/inspector/machine-layout';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { CreateConversationBodySchema } from '@/lib/contract';
-import { createConversation, listConversations } from '@/lib/conversations';
+import { createConversation, listConversations } from '@/lib/services/conversations';
 import { handle, methodNotAllowed, readOptionalJsonBody } from '@/lib/http';
 import { requireSession } from '@/lib/session';
 

@@ -1,4 +1,4 @@
-import { getHealth } from '@/lib/health';
+import { getHealth } from '@/lib/services/health';
 import { handle, methodNotAllowed } from '@/lib/http';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { deleteConversation, getConversation, parseConversationId } from '@/lib/conversations';
+import { deleteConversation, getConversation, parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
 import { requireSession } from '@/lib/session';
 

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { ChatShell } from '@/components/chat/ChatShell';
 import { RunTraceCard } from '@/components/inspector/RunTraceCard';
-import { findVisitorConversation, findVisitorRunTraces } from '@/lib/conversations';
+import { findVisitorConversation, findVisitorRunTraces } from '@/lib/services/conversations';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,5 +1,6 @@
-import { cancelRun } from '@/lib/agent/run-service';
-import { parseConversationId } from '@/lib/conversations';
+import { cancelRun } from '@/lib/agent/run-lookup';
+import { getAppProcess } from '@/lib/services/app-process';
+import { parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
 import { requireSession } from '@/lib/session';
 
@@ -10,7 +11,7 @@ export const dynamic = 'force-dynamic';
 export const POST = handle(async (request, { params }: Context) => {
   const id = parseConversationId((await params).id);
   const session = await requireSession(request);
-  const run = await cancelRun(id, session.owner);
+  const run = await cancelRun((await getAppProcess()).runs, id, session.owner);
   return Response.json({ runId: run.id, status: 'cancelling' }, { status: 202 });
 });
 

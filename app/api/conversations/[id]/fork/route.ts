@@ -1,6 +1,7 @@
-import { forkConversation } from '@/lib/agent/run-service';
+import { forkConversation } from '@/lib/agent/fork-run';
 import { ForkBodySchema } from '@/lib/contract';
-import { parseConversationId } from '@/lib/conversations';
+import { getAppProcess } from '@/lib/services/app-process';
+import { parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
 import { requireSession } from '@/lib/session';
 
@@ -13,7 +14,7 @@ export const POST = handle(async (request, { params }: Context) => {
   const body = await readJsonBody(request, ForkBodySchema, 'invalid_body');
   const conversationId = parseConversationId((await params).id);
   const session = await requireSession(request);
-  const { id } = await forkConversation(conversationId, session.owner, body);
+  const { id } = await forkConversation((await getAppProcess()).runs, conversationId, session.owner, body);
   return Response.json({ id }, { status: 201, headers: { Location: `/api/conversations/${id}` } });
 });
 

@@ -1,9 +1,10 @@
-import { startRun } from '@/lib/agent/run-service';
+import { startRun } from '@/lib/agent/start-run';
 import { PostMessageBodySchema } from '@/lib/contract';
-import { parseConversationId } from '@/lib/conversations';
 import { getEnv } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
+import { getAppProcess } from '@/lib/services/app-process';
+import { parseConversationId } from '@/lib/services/conversations';
 import { requireSession } from '@/lib/session';
 import { sseResponse } from '@/lib/stream/sse';
 
@@ -19,7 +20,7 @@ export const POST = handle(async (request, { params }: Context) => {
   }
   const conversationId = parseConversationId((await params).id);
   const session = await requireSession(request);
-  const run = await startRun(conversationId, session.owner, prompt);
+  const run = await startRun((await getAppProcess()).runs, conversationId, session.owner, prompt);
   // The response is only the run's first reader: leaving it does not stop the run.
   return sseResponse(run.log, { pingIntervalMs: env.SSE_PING_INTERVAL_MS });
 });

@@ -1,4 +1,4 @@
-import { getRunTraces, parseConversationId } from '@/lib/conversations';
+import { getRunTraces, parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
 import { requireSession } from '@/lib/session';
 

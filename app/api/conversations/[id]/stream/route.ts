@@ -1,7 +1,8 @@
-import { findRun } from '@/lib/agent/run-service';
-import { parseConversationId } from '@/lib/conversations';
+import { findRun } from '@/lib/agent/run-lookup';
 import { getEnv } from '@/lib/env';
 import { handle, methodNotAllowed } from '@/lib/http';
+import { getAppProcess } from '@/lib/services/app-process';
+import { parseConversationId } from '@/lib/services/conversations';
 import { requireSession } from '@/lib/session';
 import { parseLastEventId, sseResponse } from '@/lib/stream/sse';
 
@@ -14,7 +15,7 @@ export const GET = handle(async (request, { params }: Context) => {
   const conversationId = parseConversationId((await params).id);
   const afterId = parseLastEventId(request.headers.get('last-event-id'));
   const session = await requireSession(request);
-  const run = await findRun(conversationId, session.owner);
+  const run = await findRun((await getAppProcess()).runs, conversationId, session.owner);
   if (!run) return new Response(null, { status: 204 });
   return sseResponse(run.log, { afterId, pingIntervalMs: getEnv().SSE_PING_INTERVAL_MS });
 });

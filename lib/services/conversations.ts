@@ -2,20 +2,14 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { cache } from 'react';
 import { z } from 'zod';
-import { isRunning, stopRunAndWait } from '@/lib/agent/run-service';
+import { isRunning, stopRunAndWait } from '@/lib/agent/run-lookup';
 import type { Conversation, ConversationSummary, RunTrace } from '@/lib/contract';
-import { getStore } from '@/lib/db/client';
-import {
-  createConversation as insertConversation,
-  deleteConversation as removeConversationRow,
-  findConversation as findConversationRow,
-  listConversations as selectConversations,
-  forkOriginOf,
-  listForks,
-  listMessages,
-  listRunTraces,
-} from '@/lib/db/queries';
+import { deleteConversationRow, findConversation, forkOriginOf, insertConversation, selectConversations } from '@/lib/db/queries/conversations';
+import { listForks } from '@/lib/db/queries/forks';
+import { listMessages } from '@/lib/db/queries/messages';
+import { listRunTraces } from '@/lib/db/queries/traces';
 import { AppError } from '@/lib/errors';
+import { getAppProcess } from '@/lib/services/app-process';
 import { readSession, type Session } from '@/lib/session';
 
 const ConversationIdSchema = z.uuid();
@@ -28,19 +22,19 @@ export function parseConversationId(id: string): string {
 }
 
 export async function createConversation(session: Session): Promise<ConversationSummary> {
-  const { db } = await getStore();
-  return insertConversation(db, { id: randomUUID(), ownerId: session.owner });
+  const { store } = await getAppProcess();
+  return insertConversation(store.db, { id: randomUUID(), ownerId: session.owner });
 }
 
 export async function listConversations(session: Session): Promise<ConversationSummary[]> {
-  const { db } = await getStore();
-  return selectConversations(db, session.owner);
+  const { store } = await getAppProcess();
+  return selectConversations(store.db, session.owner);
 }
 
 /** 404 for an id no conversation of the session has: another session's conversation is not told apart. */
 export async function getConversation(session: Session, id: string): Promise<Conversation> {
-  const { db } = await getStore();
-  const row = await findConversationRow(db, id, session.owner);
+  const { db } = (await getAppProcess()).store;
+  const row = await findConversation(db, id, session.owner);
   if (!row) throw new AppError('not_found');
   const [messages, forks] = await Promise.all([listMessages(db, id), listForks(db, id, session.owner)]);
   const parent = forkOriginOf(row);
@@ -49,9 +43,32 @@ export async function getConversation(session: Session, id: string): Promise<Con
 
 /** The conversation's runs, each with its trace of steps, newest first; 404 as for `getConversation`. */
 export async function getRunTraces(session: Session, id: string): Promise<RunTrace[]> {
-  const { db } = await getStore();
-  if (!(await findConversationRow(db, id, session.owner))) throw new AppError('not_found');
+  const { db } = (await getAppProcess()).store;
+  if (!(await findConversation(db, id, session.owner))) throw new AppError('not_found');
   return listRunTraces(db, id);
+}
+
+/** Deleting stops whatever is running in the conversation first. */
+export async function deleteConversation(session: Session, id: string): Promise<void> {
+  const { store, runs } = await getAppProcess();
+  await stopRunAndWait(runs, id, session.owner);
+  if (!(await deleteConversationRow(store.db, id, session.owner))) throw new AppError('not_found');
+}
+
+/** Where a conversation came from and the branches made from it, each with the step it was forked at and its title. */
+export type Lineage = {
+  parent: { id: string; title: string; step: string } | null;
+  forks: { id: string; title: string; step: string }[];
+};
+
+/** A conversation's lineage, titled from the session's conversation list (a parent since deleted is left out). */
+export function lineageOf(conversation: Pick<Conversation, 'parent' | 'forks'>, list: ConversationSummary[]): Lineage {
+  const titles = new Map(list.map((c) => [c.id, c.title]));
+  const { parent } = conversation;
+  return {
+    parent: parent && titles.has(parent.conversationId) ? { id: parent.conversationId, title: titles.get(parent.conversationId) ?? '', step: parent.step } : null,
+    forks: conversation.forks.map((fork) => ({ id: fork.id, title: titles.get(fork.id) ?? '', step: fork.step })),
+  };
 }
 
 /** For pages: the visitor's conversations; none before the browser has a session. */
@@ -79,16 +96,10 @@ async function forVisitor<T>(id: string, read: (session: Session, id: string) =>
 export const findVisitorConversation = cache((id: string) =>
   forVisitor(id, async (session, conversationId): Promise<Conversation & { running: boolean }> => {
     const conversation = await getConversation(session, conversationId);
-    return { ...conversation, running: await isRunning(conversation.id, session.owner) };
+    const { runs } = await getAppProcess();
+    return { ...conversation, running: await isRunning(runs, conversation.id, session.owner) };
   }),
 );
 
 /** For pages: the runs of the visitor's conversation. */
 export const findVisitorRunTraces = (id: string) => forVisitor(id, getRunTraces);
-
-/** Deleting stops whatever is running in the conversation first. */
-export async function deleteConversation(session: Session, id: string): Promise<void> {
-  const { db } = await getStore();
-  await stopRunAndWait(id, session.owner);
-  if (!(await removeConversationRow(db, id, session.owner))) throw new AppError('not_found');
-}

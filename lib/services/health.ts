@@ -1,13 +1,12 @@
 import 'server-only';
 import type { Health } from '@/lib/contract';
-import { getStore } from '@/lib/db/client';
 import { DEMO_NOTICE } from '@/lib/llm/demo-model';
-import { getModels } from '@/lib/llm';
+import { getAppProcess } from '@/lib/services/app-process';
 
 export type HealthReport = Health & { notice?: string; safetyCheck: string };
 
 export async function getHealth(): Promise<HealthReport> {
-  const [store, models] = [await getStore(), getModels()];
+  const { store, models } = await getAppProcess();
   return {
     status: 'ok',
     provider: models.chat.provider,

@@ -1,5 +1,5 @@
 import type { ChatItem, ErrorInfo, ResponseStep, StreamEvent } from '@/lib/contract';
-import { STEP_PROGRESS } from '@/components/chat/labels';
+import { STEP_PROGRESS } from '@/lib/chat/labels';
 
 /** The turn being answered, as the page shows it until the stored copy takes over. */
 export type LiveTurn = {
@@ -19,6 +19,8 @@ export type LiveTurnAction =
   | { type: 'started'; prompt: string; baseCount: number }
   /** A run already under way (the page was reloaded, or the reader came back): its events are replayed. */
   | { type: 'resumed'; baseCount: number }
+  /** A run already under way, as another page showed it last (the events after it follow). */
+  | { type: 'restored'; turn: LiveTurn }
   /** Events in the order they came; several deltas arrive together when tokens come faster than frames. */
   | { type: 'received'; events: StreamEvent[] }
   | { type: 'stopping' }
@@ -58,6 +60,7 @@ export function liveTurnReducer(turn: LiveTurn | null, action: LiveTurnAction): 
     const prompt = action.type === 'started' ? action.prompt : null;
     return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', phase: 'streaming', result: null, error: null };
   }
+  if (action.type === 'restored') return action.turn;
   if (action.type === 'withdrawn' || turn === null) return null;
   switch (action.type) {
     case 'received':

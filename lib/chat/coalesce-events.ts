@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@/lib/contract';
+import type { ReceivedEvent } from '@/lib/stream/read-sse';
 
 /** About two frames: what the eye needs, while a model writing hundreds of tokens a second costs as many renders. */
 export const RENDER_INTERVAL_MS = 33;
@@ -9,11 +9,11 @@ export const RENDER_INTERVAL_MS = 33;
  * batch instead of one per token keeps the page's main thread free however fast the answer comes.
  */
 export async function coalesceEvents(
-  events: AsyncIterable<StreamEvent>,
-  onBatch: (batch: StreamEvent[]) => void,
+  events: AsyncIterable<ReceivedEvent>,
+  onBatch: (batch: ReceivedEvent[]) => void,
   intervalMs = RENDER_INTERVAL_MS,
 ): Promise<void> {
-  let pending: StreamEvent[] = [];
+  let pending: ReceivedEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let lastFlush = -Infinity;
   const flush = () => {
@@ -26,10 +26,10 @@ export async function coalesceEvents(
     onBatch(batch);
   };
   try {
-    for await (const event of events) {
-      pending.push(event);
+    for await (const received of events) {
+      pending.push(received);
       const since = performance.now() - lastFlush;
-      if (event.type !== 'delta' || since >= intervalMs) flush();
+      if (received.event.type !== 'delta' || since >= intervalMs) flush();
       else timer ??= setTimeout(flush, intervalMs - since);
     }
   } finally {

@@ -1,0 +1,89 @@
+import type { ReactElement } from 'react';
+import type { ChatItem } from '@/lib/contract';
+import { EditablePrompt } from '@/components/chat/EditablePrompt';
+import { ForkButton } from '@/components/chat/ForkButton';
+import type { LiveTurn } from '@/lib/chat/live-turn';
+import { AssistantBubble, UserBubble } from '@/components/chat/MessageBubble';
+
+type AnswerProps = Parameters<typeof AssistantBubble>[0] & { live: boolean };
+
+/**
+ * One answer, live or stored, in one element tree: when the stored list takes a streamed answer over, React keeps
+ * this element (same type, same key) and its rendered Markdown, so the hand-over renders nothing anew and moves
+ * nothing on screen.
+ */
+function Answer({ live, ...bubble }: AnswerProps) {
+  return (
+    <div aria-live={live ? 'polite' : undefined} aria-busy={live ? bubble.streaming : undefined} data-testid={live ? 'live-answer' : undefined}>
+      <AssistantBubble {...bubble} />
+    </div>
+  );
+}
+
+function storedItem(item: ChatItem, conversationId: string | null, key: number): ReactElement {
+  const runId = conversationId ? item.runId : undefined;
+  if (item.role === 'user') {
+    return runId && conversationId ? (
+      <EditablePrompt key={key} conversationId={conversationId} runId={runId} content={item.content} />
+    ) : (
+      <UserBubble key={key} content={item.content} />
+    );
+  }
+  // Those a run of this conversation wrote can be branched from: Regenerate forks it into a new conversation.
+  const regenerate =
+    runId && conversationId && item.type !== 'error' ? (
+      <ForkButton
+        conversationId={conversationId}
+        fork={{ runId, step: 'decide_mode' }}
+        label="Regenerate"
+        title="Write this answer again in a new conversation, with the same safety verdict and mode"
+      />
+    ) : null;
+  return (
+    <Answer
+      key={key}
+      live={false}
+      content={item.content}
+      type={item.type}
+      mode={item.mode}
+      status={item.status}
+      actions={regenerate}
+      {...(item.tokens ? { tokens: item.tokens } : {})}
+    />
+  );
+}
+
+function liveAnswer(turn: LiveTurn, key: number): ReactElement {
+  const streaming = turn.phase !== 'finished';
+  return (
+    <Answer
+      key={key}
+      live
+      content={turn.result?.content ?? turn.text}
+      type={turn.result?.type ?? 'text'}
+      mode={turn.result?.mode ?? turn.mode}
+      status={turn.result?.status ?? (turn.error ? 'error' : 'complete')}
+      streaming={streaming}
+      progress={turn.phase === 'stopping' ? 'Stopping' : turn.progress}
+      error={turn.error}
+      {...(turn.result?.tokens ? { tokens: turn.result.tokens } : {})}
+    />
+  );
+}
+
+/**
+ * The conversation: its stored messages, then the turn being answered. Each item is keyed by its place in the
+ * conversation (messages are only ever appended), and the live prompt and answer take the places their stored
+ * copies will have, so a finished turn is handed over in place. A place the stored list already fills is never
+ * shown twice.
+ */
+export function Transcript({ messages, conversationId, turn }: { messages: ChatItem[]; conversationId: string | null; turn: LiveTurn | null }) {
+  const items = messages.map((item, index) => storedItem(item, conversationId, index));
+  if (turn) {
+    const promptAt = turn.baseCount;
+    const answerAt = turn.baseCount + 1;
+    if (turn.prompt !== null && promptAt >= items.length) items.push(<UserBubble key={promptAt} content={turn.prompt} />);
+    if (answerAt >= items.length) items.push(liveAnswer(turn, answerAt));
+  }
+  return <>{items}</>;
+}

@@ -1,0 +1,136 @@
+import 'server-only';
+import { randomUUID } from 'node:crypto';
+import type { Actor, SnapshotFrom } from 'xstate';
+import type { AgentEmitted, TurnOutcome } from '@/lib/agent/machine';
+import { toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
+import type { RunClaim } from '@/lib/agent/run-placement';
+import type { RunHandle } from '@/lib/agent/run-registry';
+import type { AgentMachine, RunService } from '@/lib/agent/run-service';
+import { createTraceWriter } from '@/lib/agent/trace-writer';
+import type { ChatItem, ResponseStep, StreamEvent } from '@/lib/contract';
+import { finishRun, finishTurn } from '@/lib/db/queries/turns';
+import { toAppError } from '@/lib/errors';
+
+type AgentActor = Actor<AgentMachine>;
+
+/**
+ * How often the answer being written is saved with its trace row: what a crash of the server can lose at most
+ * (the start-up sweep stores what was saved as the interrupted answer).
+ */
+export const ANSWER_CHECKPOINT_MS = 1000;
+
+/** What a trace row keeps of the machine after a step: enough to show it and to fork from it. */
+const traceSnapshot = ({ value, context }: SnapshotFrom<AgentMachine>) => ({ value, context });
+
+/**
+ * Connects a started run's actor to everything around it: its emissions become contract events in the run's log
+ * (after the `chat_history` event), its steps trace rows, its answer checkpoints; the end of its turn is stored
+ * before `done` is sent. Any failure ends the log with an `error` event and stores what it can.
+ */
+export function wireRun(
+  { db, traces }: RunService,
+  args: { actor: AgentActor; runId: string; conversationId: string; prompt: string; history: Promise<ChatItem[]>; claim: RunClaim },
+): RunHandle {
+  const { actor, runId, conversationId, prompt } = args;
+  // Stopping the machine aborts the model call; what it wrote is stored as interrupted.
+  const stop = () => actor.send({ type: 'cancel' });
+  const log = args.claim.openLog(stop);
+  const trace = createTraceWriter(traces, runId);
+  let settled = false;
+  let resolveFinished = () => {};
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+
+  // `chat_history` is the log's first event: what the machine emits before it is read waits here.
+  let held: StreamEvent[] | null = [];
+  const send = (event: StreamEvent) => {
+    if (log.closed) return;
+    if (held) held.push(event);
+    else log.append(event);
+  };
+  const historySent = args.history.then((items) => {
+    if (log.closed) return;
+    log.append({ type: 'chat_history', value: items });
+    for (const event of held ?? []) log.append(event);
+    held = null;
+  });
+
+  // While a response step streams, its text so far goes out with the trace now and then.
+  let checkpoint: ReturnType<typeof setInterval> | undefined;
+  const startCheckpoints = (step: ResponseStep) => {
+    let saved = '';
+    checkpoint = setInterval(() => {
+      const { response } = actor.getSnapshot().context;
+      if (response === saved) return;
+      saved = response;
+      trace.stepProgress(step, { content: response });
+    }, ANSWER_CHECKPOINT_MS);
+  };
+
+  const end = () => {
+    if (settled) return;
+    settled = true;
+    clearInterval(checkpoint);
+    log.close();
+    actor.stop();
+    resolveFinished();
+  };
+
+  const fail = (error: unknown) => {
+    if (settled) return;
+    const info = toAppError(error).toInfo();
+    held = null;
+    // A shared log that failed (Redis gone, the lease lost) has told its readers why already.
+    if (!log.closed) log.append({ type: 'error', value: info });
+    // What can still be stored is, beside the closing log: the trace so far and the run's failure.
+    void Promise.all([trace.flush(), finishRun(db, runId, { status: 'error', mode: null, error: info })]).catch(
+      (cause: unknown) => console.error('[sluice] could not store a failed run', cause),
+    );
+    end();
+  };
+  historySent.catch(fail);
+
+  const onStep = (emitted: Extract<AgentEmitted, { type: 'step' }>) => {
+    const event = toStreamEvent(emitted);
+    if (event) send(event);
+    if (emitted.status === 'started') trace.stepStarted(emitted.name, { prompt });
+    // Emissions are delivered after the machine's step, so this is the snapshot after it.
+    else trace.stepEnded(emitted.name, emitted.status, emitted.output ?? null, traceSnapshot(actor.getSnapshot()));
+  };
+
+  const onTurnEnded = (outcome: TurnOutcome) => {
+    clearInterval(checkpoint);
+    const { context } = actor.getSnapshot();
+    const message = toAssistantMessage(outcome, context.responseStep, context.response);
+    const snapshot = actor.getPersistedSnapshot();
+    void (async () => {
+      await historySent;
+      await trace.flush();
+      const stored = await finishTurn(db, {
+        runId,
+        message: { id: randomUUID(), conversationId, runId, role: 'assistant', ...message },
+        outcome: {
+          status: message.status,
+          mode: context.responseStep,
+          ...(outcome.status === 'error' ? { error: outcome.error } : {}),
+        },
+        snapshot,
+        tokens: context.responseStep ? trace.usageOf(context.responseStep) : null,
+      });
+      // Null: another instance found this run's producer lost and closed it; its readers were told so there.
+      if (stored) send(toEndEvent(outcome, stored));
+      end();
+    })().catch(fail);
+  };
+
+  actor.on('step', onStep);
+  actor.on('mode', (emitted) => {
+    send(toStreamEvent(emitted)!);
+    startCheckpoints(emitted.step);
+  });
+  actor.on('delta', (emitted) => send(toStreamEvent(emitted)!));
+  actor.on('call', (emitted) => trace.stepCall(emitted.step, emitted.call));
+  actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
+  actor.subscribe({ error: fail });
+
+  return { id: runId, conversationId, log, cancel: stop, finished };
+}

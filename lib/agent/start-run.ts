@@ -1,0 +1,93 @@
+import 'server-only';
+import { randomUUID } from 'node:crypto';
+import { createActor, type Actor, type SnapshotFrom } from 'xstate';
+import { titleFromPrompt } from '@/lib/agent/run-events';
+import type { RunHandle } from '@/lib/agent/run-registry';
+import type { AgentMachine, RunService } from '@/lib/agent/run-service';
+import { wireRun } from '@/lib/agent/run-wiring';
+import type { ChatItem, Mode } from '@/lib/contract';
+import { listMessages } from '@/lib/db/queries/messages';
+import { beginTurn, finishRun, type BegunTurn } from '@/lib/db/queries/turns';
+import { AppError, toAppError } from '@/lib/errors';
+import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
+
+type AgentActor = Actor<AgentMachine>;
+
+/** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
+export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
+
+/**
+ * Starts a run on one prompt: 404 unless the session owns the conversation, 409 while another run is in
+ * progress, 429 past the session's quota. Only the user message waits on the store before the model calls begin.
+ */
+export function startRun(service: RunService, conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
+  return service.registry.start(conversationId, ownerId, () => launchRun(service, { conversationId, ownerId, prompt, reuse }));
+}
+
+/** What the model sees of stored messages: error notes are the app's, not the conversation's. */
+function toTurns(items: ChatItem[]): ChatTurn[] {
+  return items.filter((item) => item.type !== 'error' && item.content !== '').map(({ role, content }) => ({ role, content }));
+}
+
+/** The agent as it was at the end of the last turn; null when there is no usable snapshot. */
+function restoreActor(machine: AgentMachine, snapshot: unknown): AgentActor | null {
+  if (!snapshot) return null;
+  try {
+    return createActor(machine, { snapshot: snapshot as SnapshotFrom<AgentMachine>, input: {} });
+  } catch (error) {
+    console.warn('[sluice] stored agent snapshot could not be restored; rebuilding from messages', error);
+    return null;
+  }
+}
+
+function refusal(turn: Exclude<BegunTurn, { status: 'begun' }>): AppError {
+  if (turn.status === 'not_found') return new AppError('not_found');
+  if (turn.status === 'busy') return new AppError('run_in_progress');
+  const { retryAfterS } = turn;
+  return new AppError('rate_limited', `Too many prompts in a short time: you can send the next in ${retryAfterS} s.`, { retryAfterS });
+}
+
+async function launchRun(
+  service: RunService,
+  { conversationId, ownerId, prompt, reuse }: { conversationId: string; ownerId: string; prompt: string; reuse: ReusedAnalysis | undefined },
+): Promise<RunHandle> {
+  const { db, placement, quota } = service;
+  const runId = randomUUID();
+  const userMessageId = randomUUID();
+  const claim = await placement.claim(runId);
+  const begin = () => beginTurn(db, { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) }, quota);
+  let turn: BegunTurn;
+  try {
+    turn = await begin();
+    if (turn.status === 'busy' && (await placement.reclaimLostRun(conversationId, ownerId))) {
+      turn = await begin();
+    }
+  } catch (error) {
+    claim.release();
+    throw error;
+  }
+  if (turn.status !== 'begun') {
+    claim.release();
+    throw refusal(turn);
+  }
+
+  // The messages before this prompt, for the `chat_history` event; read beside the model calls, not before them.
+  const history: Promise<ChatItem[]> =
+    turn.priorMessages === 0
+      ? Promise.resolve([])
+      : listMessages(db, conversationId).then((items) => items.filter((item) => item.id !== userMessageId));
+  let actor: AgentActor;
+  try {
+    // Without a snapshot (a new conversation, or one that cannot be restored) the history comes from the messages.
+    actor = restoreActor(service.machine, turn.snapshot) ?? createActor(service.machine, { input: { history: toTurns(await history) } });
+  } catch (error) {
+    // The run row would otherwise stay running and hold the conversation (one running run each, in the database).
+    await finishRun(db, runId, { status: 'error', mode: null, error: toAppError(error).toInfo() }).catch(() => undefined);
+    claim.release();
+    throw error;
+  }
+  const run = wireRun(service, { actor, runId, conversationId, prompt, history, claim });
+  actor.start();
+  actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
+  return run;
+}
