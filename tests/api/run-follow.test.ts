@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MockUpstream } from '../mock-upstream/server';
 import { type ApiClient, createClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
-import { startUpstreamApp, upstreamEnv, type UpstreamApp } from '../helpers/upstream-app';
+import { upstreamEnv, withUpstreamApp } from '../helpers/upstream-app';
 import { startApp } from '../helpers/app-server';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 
@@ -9,13 +9,7 @@ explainSkippedPostgres();
 
 let mock: MockUpstream;
 let api: ApiClient;
-let upstream: UpstreamApp | undefined;
-
-beforeAll(async () => {
-  upstream = await startUpstreamApp();
-  ({ mock, api } = upstream);
-});
-afterAll(() => upstream?.stop());
+withUpstreamApp((started) => ({ mock, api } = started));
 
 describe('following a run with GET .../stream', () => {
   const streamOf = (id: string, headers: Record<string, string> = {}) =>

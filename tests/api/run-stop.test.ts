@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 
 import type { MockUpstream } from '../mock-upstream/server';
 import { type ApiClient, newConversation, ofType, postPrompt } from '../helpers/api-client';
-import { startUpstreamApp, type UpstreamApp } from '../helpers/upstream-app';
+import { withUpstreamApp } from '../helpers/upstream-app';
 
 let mock: MockUpstream;
 let api: ApiClient;
-let upstream: UpstreamApp | undefined;
-
-beforeAll(async () => {
-  upstream = await startUpstreamApp();
-  ({ mock, api } = upstream);
-});
-afterAll(() => upstream?.stop());
+withUpstreamApp((started) => ({ mock, api } = started));
 
 describe('stopping a run', () => {
   it('stops the run on cancel: the upstream request is closed and the partial answer stored as interrupted', async () => {

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResponseStep } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import type { MockUpstream } from '../mock-upstream/server';
 import type { AppServer } from '../helpers/app-server';
 import { type ApiClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
-import { startUpstreamApp, type UpstreamApp } from '../helpers/upstream-app';
+import { withUpstreamApp } from '../helpers/upstream-app';
 
 let mock: MockUpstream;
 let app: AppServer;
 let api: ApiClient;
-let upstream: UpstreamApp | undefined;
-
-beforeAll(async () => {
-  upstream = await startUpstreamApp();
-  ({ mock, app, api } = upstream);
-});
-afterAll(() => upstream?.stop());
+withUpstreamApp((started) => ({ mock, app, api } = started));
 
 const expectedSequence = (step: ResponseStep) => [
   'chat_history',

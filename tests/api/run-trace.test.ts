@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunListSchema, type ResponseStep, type TraceStep } from '@/lib/contract';
 import { mockUsage, type MockUpstream } from '../mock-upstream/server';
 import type { AppServer } from '../helpers/app-server';
 import { type ApiClient, createClient, getConversation, newConversation, ofType, runPrompt } from '../helpers/api-client';
-import { startUpstreamApp, type UpstreamApp } from '../helpers/upstream-app';
+import { withUpstreamApp } from '../helpers/upstream-app';
 
 let mock: MockUpstream;
 let app: AppServer;
 let api: ApiClient;
-let upstream: UpstreamApp | undefined;
-
-beforeAll(async () => {
-  upstream = await startUpstreamApp();
-  ({ mock, app, api } = upstream);
-});
-afterAll(() => upstream?.stop());
+withUpstreamApp((started) => ({ mock, app, api } = started));
 
 describe('the trace of runs: GET .../runs', () => {
   const runsOf = async (client: ApiClient, id: string) => client.fetch(`/api/conversations/${id}/runs`);

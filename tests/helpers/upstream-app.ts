@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { createClient, type ApiClient } from './api-client';
 import { startApp, type AppServer } from './app-server';
@@ -29,4 +30,14 @@ export async function startUpstreamApp(): Promise<UpstreamApp> {
       await mock.close();
     },
   };
+}
+
+/** Starts the mock upstream and the app before a test file's tests, hands them to `use`, and stops both after. */
+export function withUpstreamApp(use: (started: UpstreamApp) => void): void {
+  let started: UpstreamApp | undefined;
+  beforeAll(async () => {
+    started = await startUpstreamApp();
+    use(started);
+  });
+  afterAll(() => started?.stop());
 }
