@@ -39,7 +39,8 @@ export function useFollowScroll() {
     const onScroll = () => {
       const y = window.scrollY;
       if (dragging && y < lastY - SCROLL_JITTER_PX) setFollowing(false);
-      else if (isNearBottom() && !following.current) setFollowing(true);
+      // Only a move down reaches the bottom again: the first frames of a smooth scroll up are still near it.
+      else if (y > lastY && isNearBottom() && !following.current) setFollowing(true);
       lastY = y;
     };
     const stop = () => setFollowing(false);

@@ -2,6 +2,17 @@ import { expect, type Page } from '@playwright/test';
 
 /** What the chat page's tests do on it, as a person would. */
 
+/**
+ * An answer of 40 words that counts up (one two three... then more1... and finally), for tests that leave an answer
+ * and come back to it while it is still being written: at a word every 250 ms it runs 10 s, time enough for page
+ * loads on a busy machine.
+ */
+export const COUNTING_ANSWER = [
+  ...'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen'.split(' '),
+  ...Array.from({ length: 23 }, (_, i) => `more${i + 1}`),
+  'finally',
+].join(' ');
+
 export const promptBox = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 export const answers = (page: Page) => page.locator('article[data-role="assistant"]');
 

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { answers, mockRequests, newChat, promptBox, send, settle, watchForFlicker } from './chat-page';
+import { answers, COUNTING_ANSWER, mockRequests, newChat, promptBox, send, settle, watchForFlicker } from './chat-page';
 
 test('streams an answer in visible pieces, then the history survives a reload', async ({ page }) => {
   // The Content-Security-Policy blocks nothing the app itself needs.
@@ -72,8 +72,8 @@ test('leaving for another conversation and coming back picks the answer up where
   await settle(page);
   const olderUrl = page.url();
   await newChat(page);
-  const reply = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen';
-  await send(page, `Count slowly? [slow:150][reply:${reply}]`);
+  const reply = COUNTING_ANSWER;
+  await send(page, `Count slowly? [slow:250][reply:${reply}]`);
   await expect(page.getByTestId('live-answer')).toContainText('one two');
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   const runningUrl = page.url();
