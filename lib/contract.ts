@@ -78,6 +78,7 @@ export const ERROR_CODES = [
   'internal_error',
   'producer_lost',
   'stream_unavailable',
+  'store_unavailable',
 ] as const;
 export const ErrorCodeSchema = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -186,11 +187,15 @@ export const RunTraceSchema = z.object({
 export type RunTrace = z.infer<typeof RunTraceSchema>;
 export const RunListSchema = z.object({ runs: z.array(RunTraceSchema) });
 
-export const HealthSchema = z.object({
-  status: z.literal('ok'),
-  provider: z.enum(['demo', 'openai']),
-  chatModel: z.string(),
-  routerModel: z.string(),
-  store: z.enum(['pglite', 'postgres']),
-});
+export const HealthSchema = z.union([
+  z.object({
+    status: z.literal('ok'),
+    provider: z.enum(['demo', 'openai']),
+    chatModel: z.string(),
+    routerModel: z.string(),
+    store: z.enum(['pglite', 'postgres']),
+  }),
+  /** Sent with 503: the store does not answer, or refuses writes; a load balancer should send traffic elsewhere. */
+  z.object({ status: z.literal('unavailable'), store: z.literal('unavailable') }),
+]);
 export type Health = z.infer<typeof HealthSchema>;

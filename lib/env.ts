@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   ),
   /** How long a run's producer may go silent before readers elsewhere declare it lost. */
   RUN_LEASE_MS: intWithDefault(5000, 500),
+  /** How long the end of a turn is retried while the store is unavailable (ms). */
+  STORE_RETRY_MS: intWithDefault(10_000, 0),
 }).refine((env) => !env.REDIS_URL || env.DATABASE_URL, {
   message: 'REDIS_URL needs DATABASE_URL: instances that share Redis must share one PostgreSQL too (PGlite lives in one process).',
   path: ['REDIS_URL'],

@@ -1,8 +1,9 @@
 import type { ErrorCode, ErrorInfo } from '@/lib/contract';
+import { isStoreUnavailable } from '@/lib/db/store-errors';
 
 /** The one error class: every failure that reaches a client carries one of the contract's codes. */
 export class AppError extends Error {
-  /** For `rate_limited`: when to try again, sent as `Retry-After`. */
+  /** When to try again, sent as `Retry-After` (`rate_limited`, `store_unavailable`). */
   readonly retryAfterS: number | undefined;
 
   constructor(
@@ -12,7 +13,7 @@ export class AppError extends Error {
   ) {
     super(message ?? ERRORS[code].message, options);
     this.name = 'AppError';
-    this.retryAfterS = options?.retryAfterS;
+    this.retryAfterS = options?.retryAfterS ?? ERRORS[code].retryAfterS;
   }
 
   get status(): number {
@@ -25,7 +26,7 @@ export class AppError extends Error {
 }
 
 /** The one table from error codes to HTTP statuses and default messages. */
-export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
+export const ERRORS: Record<ErrorCode, { status: number; message: string; retryAfterS?: number }> = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   invalid_prompt: { status: 400, message: 'The prompt must be a non-blank string of valid Unicode.' },
   invalid_body: { status: 400, message: 'The request body does not have the expected fields.' },
@@ -52,11 +53,26 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string }> = {
     message: 'The server writing this answer stopped. What it had written is stored; send the prompt again to continue.',
   },
   stream_unavailable: { status: 503, message: 'The live stream store (Redis) is unreachable. What was written so far is stored; try again shortly.' },
+  store_unavailable: {
+    status: 503,
+    message: 'The database is unavailable right now: nothing was changed. Try again in a few seconds.',
+    retryAfterS: 5,
+  },
 };
 
-/** Anything that is not an AppError is internal: logged in full, shown only as a generic message. */
+/**
+ * An AppError anywhere on the cause chain (drizzle wraps what the driver threw) is the error; a store that cannot
+ * be reached or cannot write is `store_unavailable`; anything else is internal: logged in full, shown only as a
+ * generic message.
+ */
 export function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+    if (current instanceof AppError) return current;
+  }
+  if (isStoreUnavailable(error)) {
+    console.warn(JSON.stringify({ level: 'warn', event: 'store_unavailable', cause: String(error instanceof Error ? (error.cause ?? error) : error) }));
+    return new AppError('store_unavailable', undefined, { cause: error });
+  }
   console.error('[sluice] internal error', error);
   return new AppError('internal_error', undefined, { cause: error });
 }

@@ -1,6 +1,7 @@
 import 'server-only';
 import { createAgentActors } from '@/lib/agent/actors';
 import { agentMachine } from '@/lib/agent/machine';
+import { createHeldTurns, type HeldTurns } from '@/lib/agent/held-turns';
 import { singleProcess, type RunPlacement } from '@/lib/agent/run-placement';
 import type { RunRegistry } from '@/lib/agent/run-registry';
 import { createTraceSink, type TraceSink } from '@/lib/agent/trace-writer';
@@ -20,7 +21,12 @@ export type RunServiceDeps = {
   preSteps?: PreSteps;
   /** Where runs live: this process alone (the default), or shared with other instances through Redis. */
   placement?: RunPlacement;
+  /** How long the end of a turn is tried again while the store is unavailable, before its answer is held. */
+  storeRetryMs?: number;
 };
+
+/** How long the end of a turn is retried through a store outage by default: `done` waits that long at most. */
+export const STORE_RETRY_MS = 10_000;
 
 /**
  * What runs of the agent need, built once per process (lib/services/app-process.ts) and handed to the functions
@@ -35,12 +41,23 @@ export type RunService = {
   placement: RunPlacement;
   /** Where every run's trace rows wait to be written together. */
   traces: TraceSink;
+  storeRetryMs: number;
+  /** Answers whose runs ended while the store was away, until it takes them. */
+  held: HeldTurns;
 };
 
-export function createRunService({ db, models, registry, quota, preSteps = 'parallel', placement = singleProcess }: RunServiceDeps): RunService {
+export function createRunService({
+  db,
+  models,
+  registry,
+  quota,
+  preSteps = 'parallel',
+  placement = singleProcess,
+  storeRetryMs = STORE_RETRY_MS,
+}: RunServiceDeps): RunService {
   const machine = agentMachine.provide({
     actors: createAgentActors(models),
     guards: { preStepsInParallel: () => preSteps === 'parallel' },
   });
-  return { db, machine, registry, quota, placement, traces: createTraceSink(db) };
+  return { db, machine, registry, quota, placement, traces: createTraceSink(db), storeRetryMs, held: createHeldTurns() };
 }

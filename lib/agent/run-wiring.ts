@@ -9,6 +9,7 @@ import type { AgentMachine, RunService } from '@/lib/agent/run-service';
 import { createTraceWriter } from '@/lib/agent/trace-writer';
 import type { ChatItem, ResponseStep, StreamEvent } from '@/lib/contract';
 import { finishRun, finishTurn } from '@/lib/db/queries/turns';
+import { retryWhileStoreUnavailable } from '@/lib/db/store-errors';
 import { toAppError } from '@/lib/errors';
 
 type AgentActor = Actor<AgentMachine>;
@@ -26,9 +27,13 @@ const traceSnapshot = ({ value, context }: SnapshotFrom<AgentMachine>) => ({ val
  * Connects a started run's actor to everything around it: its emissions become contract events in the run's log
  * (after the `chat_history` event), its steps trace rows, its answer checkpoints; the end of its turn is stored
  * before `done` is sent. Any failure ends the log with an `error` event and stores what it can.
+ *
+ * Through a store outage the end of the turn is tried again for `storeRetryMs`; past that the stream ends with
+ * `store_unavailable` and the answer, as its readers saw it, is held by the process and stored as interrupted once
+ * the store takes writes again (lib/agent/held-turns.ts).
  */
 export function wireRun(
-  { db, traces }: RunService,
+  { db, traces, storeRetryMs, held: heldTurns }: RunService,
   args: { actor: AgentActor; runId: string; conversationId: string; prompt: string; history: Promise<ChatItem[]>; claim: RunClaim },
 ): RunHandle {
   const { actor, runId, conversationId, prompt } = args;
@@ -102,20 +107,40 @@ export function wireRun(
     const { context } = actor.getSnapshot();
     const message = toAssistantMessage(outcome, context.responseStep, context.response);
     const snapshot = actor.getPersistedSnapshot();
+    const turn = {
+      runId,
+      message: { id: randomUUID(), conversationId, runId, role: 'assistant' as const, ...message },
+      outcome: {
+        status: message.status,
+        mode: context.responseStep,
+        ...(outcome.status === 'error' ? { error: outcome.error } : {}),
+      },
+      snapshot,
+      tokens: context.responseStep ? trace.usageOf(context.responseStep) : null,
+    };
+    const storeTurn = async (finished: typeof turn) => {
+      await trace.flush();
+      return finishTurn(db, finished);
+    };
     void (async () => {
       await historySent;
-      await trace.flush();
-      const stored = await finishTurn(db, {
-        runId,
-        message: { id: randomUUID(), conversationId, runId, role: 'assistant', ...message },
-        outcome: {
-          status: message.status,
-          mode: context.responseStep,
-          ...(outcome.status === 'error' ? { error: outcome.error } : {}),
-        },
-        snapshot,
-        tokens: context.responseStep ? trace.usageOf(context.responseStep) : null,
-      });
+      let stored;
+      try {
+        stored = await retryWhileStoreUnavailable(() => storeTurn(turn), storeRetryMs);
+      } catch (error) {
+        const info = toAppError(error).toInfo();
+        if (info.code !== 'store_unavailable') throw error;
+        // The answer went out to its readers; it is kept as they saw it, and its run closed, once the store is back.
+        // A complete answer is kept as interrupted: its readers were told it could not be stored.
+        const held =
+          turn.outcome.status === 'complete'
+            ? { ...turn, message: { ...turn.message, status: 'interrupted' as const }, outcome: { status: 'interrupted' as const, mode: turn.outcome.mode, error: info } }
+            : turn;
+        heldTurns.hold(conversationId, () => storeTurn(held));
+        send({ type: 'error', value: info });
+        end();
+        return;
+      }
       // Null: another instance found this run's producer lost and closed it; its readers were told so there.
       if (stored) send(toEndEvent(outcome, stored));
       end();

@@ -54,6 +54,9 @@ async function launchRun(
   const { db, placement, quota } = service;
   const runId = randomUUID();
   const userMessageId = randomUUID();
+  // An answer held through a store outage closes the conversation's last run: it is stored first (or this prompt
+  // is refused with `store_unavailable` while the store still refuses it).
+  await service.held.settle(conversationId);
   const claim = await placement.claim(runId);
   const begin = () => beginTurn(db, { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) }, quota);
   let turn: BegunTurn;

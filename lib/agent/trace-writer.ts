@@ -30,27 +30,46 @@ export type TraceWriter = {
  */
 export type TraceSink = { touch(row: RunStepRow): void; flush(): Promise<void> };
 
-export function createTraceSink(db: Db, delayMs = TRACE_WRITE_DELAY_MS): TraceSink {
+/** How long rows whose write failed wait before they are written again (with whatever changed meanwhile). */
+export const TRACE_RETRY_DELAY_MS = 1000;
+
+export function createTraceSink(
+  db: Db,
+  { delayMs = TRACE_WRITE_DELAY_MS, write = writeRunSteps }: { delayMs?: number; write?: typeof writeRunSteps } = {},
+): TraceSink {
   const dirty = new Set<RunStepRow>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let written: Promise<void> = Promise.resolve();
 
-  const flush = () => {
+  const schedule = (ms: number) => {
+    timer ??= setTimeout(() => void flush().catch((error: unknown) => console.error('[sluice] trace write failed', error)), ms);
+  };
+
+  const flush = (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     if (dirty.size === 0) return written;
+    const rows = [...dirty];
     // A copy of the rows as they stand now: later changes go into the next write.
-    const batch = [...dirty].map((row) => ({ ...row }));
+    const batch = rows.map((row) => ({ ...row }));
     dirty.clear();
-    // Each write waits for the one before, and fails on its own: the next write is tried all the same.
-    written = written.catch(() => {}).then(() => writeRunSteps(db, batch));
+    // Each write waits for the one before, and fails on its own: the next write is tried all the same. The rows
+    // of a write that failed (the store away) are written again later, as they stand then: nothing is dropped.
+    written = written
+      .catch(() => {})
+      .then(() => write(db, batch))
+      .catch((error: unknown) => {
+        for (const row of rows) dirty.add(row);
+        schedule(TRACE_RETRY_DELAY_MS);
+        throw error;
+      });
     return written;
   };
 
   return {
     touch(row) {
       dirty.add(row);
-      timer ??= setTimeout(() => void flush().catch((error: unknown) => console.error('[sluice] trace write failed', error)), delayMs);
+      schedule(delayMs);
     },
     flush,
   };

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
 import { schema, type Db } from '@/lib/db/schema';
+import { watchStatements, type StoreHealth } from '@/lib/db/store-health';
 
 /** Both drivers' databases share this type, so every query is written once. */
 export type { Db };
@@ -12,8 +14,28 @@ export type { Db };
 export type Store = {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Whether the store answers (a trivial statement within STORE_PROBE_TIMEOUT_MS) and takes writes. */
+  isAvailable(): Promise<boolean>;
   close(): Promise<void>;
 };
+
+/** How long the health probe waits for the store's answer. */
+export const STORE_PROBE_TIMEOUT_MS = 2000;
+/** How long a new connection to PostgreSQL may take: a server gone silent fails requests, not hangs them. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+function availability(db: Db, health: StoreHealth): Store['isAvailable'] {
+  return async () => {
+    if (health.refusingWrites()) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STORE_PROBE_TIMEOUT_MS)));
+    const answered = db.execute(sql`select 1`).then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([answered, timeout]).finally(() => clearTimeout(timer));
+  };
+}
 
 export type StoreOptions = { databaseUrl?: string; dataDir: string; migrationsFolder?: string };
 
@@ -30,10 +52,11 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
       import('drizzle-orm/node-postgres'),
       import('drizzle-orm/node-postgres/migrator'),
     ]);
-    const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    const pool = new Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // An idle client that loses its server must not take the process down.
     pool.on('error', (error) => console.error('[sluice] postgres pool error', error));
-    const db = drizzle(pool, { schema });
+    const watched = watchStatements(pool);
+    const db = drizzle(watched.client, { schema });
     // Instances starting together on one database take turns: the first applies the migrations, the rest find them
     // applied (unlocked, two would race to create the same tables and one would fail to start).
     const lock = await pool.connect();
@@ -44,7 +67,7 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
       await lock.query('select pg_advisory_unlock($1)', [MIGRATIONS_LOCK]).catch(() => undefined);
       lock.release();
     }
-    return { db: db as unknown as Db, kind: 'postgres', close: () => pool.end() };
+    return { db: db as unknown as Db, kind: 'postgres', isAvailable: availability(db as unknown as Db, watched.health), close: () => pool.end() };
   }
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -54,9 +77,10 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
   const isMemory = dataDir.startsWith('memory://');
   if (!isMemory) await createDataDirApart(path.resolve(dataDir));
   const client = await PGlite.create(isMemory ? dataDir : path.resolve(dataDir), { postgresqlconf: PGLITE_SETTINGS });
-  const db = drizzle({ client: takingTurns(client), schema });
+  const watched = watchStatements(takingTurns(client));
+  const db = drizzle({ client: watched.client, schema });
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: 'pglite', close: () => client.close() };
+  return { db: db as unknown as Db, kind: 'pglite', isAvailable: availability(db as unknown as Db, watched.health), close: () => client.close() };
 }
 
 /**

@@ -49,6 +49,7 @@ async function buildAppProcess(): Promise<AppProcess> {
     quota: { runs: env.RATE_LIMIT_RUNS, windowS: env.RATE_LIMIT_WINDOW_S },
     preSteps: env.PRE_STEPS,
     placement,
+    storeRetryMs: env.STORE_RETRY_MS,
   });
   return { env, store, models, runs, redis };
 }
