@@ -14,7 +14,9 @@ export type { Db };
 export type Store = {
   db: Db;
   kind: 'pglite' | 'postgres';
-  /** Whether the store answers (a trivial statement within STORE_PROBE_TIMEOUT_MS) and takes writes. */
+  /** Whether the store answers: a trivial statement within STORE_PROBE_TIMEOUT_MS (enough to read). */
+  answers(): Promise<boolean>;
+  /** Whether it answers and takes writes (none refused as an outage lately, lib/db/store-health.ts). */
   isAvailable(): Promise<boolean>;
   close(): Promise<void>;
 };
@@ -24,9 +26,8 @@ export const STORE_PROBE_TIMEOUT_MS = 2000;
 /** How long a new connection to PostgreSQL may take: a server gone silent fails requests, not hangs them. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-function availability(db: Db, health: StoreHealth): Store['isAvailable'] {
-  return async () => {
-    if (health.refusingWrites()) return false;
+function probes(db: Db, health: StoreHealth): Pick<Store, 'answers' | 'isAvailable'> {
+  const answers = async () => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STORE_PROBE_TIMEOUT_MS)));
     const answered = db.execute(sql`select 1`).then(
@@ -35,6 +36,7 @@ function availability(db: Db, health: StoreHealth): Store['isAvailable'] {
     );
     return Promise.race([answered, timeout]).finally(() => clearTimeout(timer));
   };
+  return { answers, isAvailable: async () => !health.refusingWrites() && (await answers()) };
 }
 
 export type StoreOptions = { databaseUrl?: string; dataDir: string; migrationsFolder?: string };
@@ -67,7 +69,7 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
       await lock.query('select pg_advisory_unlock($1)', [MIGRATIONS_LOCK]).catch(() => undefined);
       lock.release();
     }
-    return { db: db as unknown as Db, kind: 'postgres', isAvailable: availability(db as unknown as Db, watched.health), close: () => pool.end() };
+    return { db: db as unknown as Db, kind: 'postgres', ...probes(db as unknown as Db, watched.health), close: () => pool.end() };
   }
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -80,7 +82,7 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
   const watched = watchStatements(takingTurns(client));
   const db = drizzle({ client: watched.client, schema });
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: 'pglite', isAvailable: availability(db as unknown as Db, watched.health), close: () => client.close() };
+  return { db: db as unknown as Db, kind: 'pglite', ...probes(db as unknown as Db, watched.health), close: () => client.close() };
 }
 
 /**

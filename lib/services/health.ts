@@ -8,18 +8,27 @@ export type HealthReport = Health & { notice?: string; safetyCheck?: string };
 
 const UNAVAILABLE: HealthReport = { status: 'unavailable', store: 'unavailable' };
 
-/** The process's health: its store is asked each time (cheaply, with a short timeout), the rest is configuration. */
-export async function getHealth(): Promise<HealthReport> {
-  let services;
+/** The process's services; null when the store was away when the process first needed it (none are built yet). */
+async function servicesUnlessStoreAway() {
   try {
-    services = await getAppProcess();
+    return await getAppProcess();
   } catch (error) {
-    // The store was away when the process first needed it: no services yet.
-    if (toAppError(error).code === 'store_unavailable') return UNAVAILABLE;
+    if (toAppError(error).code === 'store_unavailable') return null;
     throw error;
   }
+}
+
+/** Whether pages can be served: the store answers reads (asked cheaply, with a short timeout). */
+export async function storeAnswers(): Promise<boolean> {
+  const services = await servicesUnlessStoreAway();
+  return services !== null && (await services.store.answers());
+}
+
+/** The process's health: its store is asked each time (cheaply, with a short timeout), the rest is configuration. */
+export async function getHealth(): Promise<HealthReport> {
+  const services = await servicesUnlessStoreAway();
+  if (!services || !(await services.store.isAvailable())) return UNAVAILABLE;
   const { store, models } = services;
-  if (!(await store.isAvailable())) return UNAVAILABLE;
   return {
     status: 'ok',
     provider: models.chat.provider,

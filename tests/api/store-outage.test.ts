@@ -87,6 +87,9 @@ describe('PostgreSQL stopped for a few seconds mid-run (a server of the test’s
     await expectStoreUnavailable(await api.fetch('/api/conversations', { method: 'POST' }));
     await expectStoreUnavailable(await api.fetch(`/api/conversations/${id}`));
     expect(await health(api)).toEqual({ status: 503, body: { status: 'unavailable', store: 'unavailable' } });
+    const page = await api.fetch(`/c/${id}`);
+    expect([page.status, page.headers.get('retry-after')]).toEqual([503, '5']);
+    expect(await page.text()).toContain('can’t reach its database');
 
     // The whole answer streams, but is not done before it is stored.
     await expect.poll(run.text, { timeout: 10_000 }).toBe(ANSWER);
@@ -100,6 +103,7 @@ describe('PostgreSQL stopped for a few seconds mid-run (a server of the test’s
       ['assistant', 'complete', ANSWER],
     ]);
     expect((await health(api)).status).toBe(200);
+    expect((await api.fetch(`/c/${id}`)).status).toBe(200);
     const next = await runPrompt(api, id, 'and now? [reply:back]');
     expect(ofType(next.events, 'done')[0]?.value.content).toBe('back');
   });
