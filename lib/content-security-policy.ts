@@ -11,6 +11,8 @@ export function contentSecurityPolicy(nonce: string): string {
     "img-src 'self' blob: data:",
     "font-src 'self'",
     "connect-src 'self'",
+    // The code highlighter's worker, a script of our own (with 'strict-dynamic', script-src alone would refuse it).
+    "worker-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

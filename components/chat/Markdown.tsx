@@ -1,12 +1,13 @@
 'use client';
 
-import { code } from '@streamdown/code';
 import { memo, useMemo, useState } from 'react';
 import remarkBreaks from 'remark-breaks';
 import { defaultRemarkPlugins, Streamdown } from 'streamdown';
 import { createMarkdownChunker } from '@/lib/chat/markdown-chunks';
+import { createWorkerCodePlugin } from './code-highlighter';
 
-const plugins = { code };
+/** One highlighter for the page, working off its main thread. */
+const plugins = { code: createWorkerCodePlugin() };
 // Models write poems and lists with single newlines: keep them as line breaks, as chat apps do.
 const remarkPlugins = [...Object.values(defaultRemarkPlugins), remarkBreaks];
 const className = 'space-y-3 break-words';

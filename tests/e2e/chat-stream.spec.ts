@@ -127,6 +127,9 @@ test('reaches every mode, with a badge for each and highlighted code', async ({ 
   }
   const code = answers(page).nth(1);
   await expect(code.locator('pre')).toContainText('console.log("mock code");');
+  // highlighted: its tokens carry the theme's colours, worked out by a worker off the page's main thread
+  await expect(code.locator('pre span[style*="--sdm-c"]').first()).toBeAttached();
+  expect(page.workers().map((worker) => worker.url())).toEqual([expect.stringContaining('/_next/static/')]);
   await expect(code.getByRole('button', { name: /copy/i }).first()).toBeVisible();
   for (const index of [0, 1, 2, 3, 4]) {
     await expect(answers(page).nth(index).getByRole('button', { name: 'Copy answer' })).toHaveCount(1);
