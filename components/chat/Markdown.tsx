@@ -4,7 +4,7 @@ import { memo, useMemo, useState } from 'react';
 import remarkBreaks from 'remark-breaks';
 import { defaultRemarkPlugins, Streamdown } from 'streamdown';
 import { createMarkdownChunker } from '@/lib/chat/markdown-chunks';
-import { createWorkerCodePlugin } from './code-highlighter';
+import { createWorkerCodePlugin } from '@/lib/chat/code-highlighter';
 
 /** One highlighter for the page, working off its main thread. */
 const plugins = { code: createWorkerCodePlugin() };
