@@ -22,7 +22,8 @@ export type BrowserFigures = {
   /** Main-thread time by the trace's kind of work (script called from events and timers, style, layout, paint). */
   mainThreadMsByKind: Record<string, number>;
   /** Tasks over 50 ms, each with where it fell between the prompt (0) and the end of the trace (1). */
-  longTasks: { ms: number; at: number }[];
+  /** Each task over 50 ms: its length, where it fell (0: the prompt sent, 1: the stored answer shown), what it did. */
+  longTasks: { ms: number; at: number; kinds: string }[];
   /** With a CPU profile: the functions that ran longest (self time) inside the tasks over 50 ms. */
   hotInLongTasks?: { fn: string; ms: number }[];
 };
@@ -61,6 +62,8 @@ function hotFunctions(profile: CpuProfile, windows: { from: number; to: number }
 
 type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
 
+const KINDS_OF_WORK = ['FunctionCall', 'TimerFire', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'ParseHTML'];
+
 /** The renderer's main thread's tasks, and where its time went by kind of work, from a Chromium trace. */
 function mainThreadWork(trace: Buffer) {
   const { traceEvents } = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] };
@@ -69,17 +72,28 @@ function mainThreadWork(trace: Buffer) {
   // A top-level task is `RunTask` in older Chromiums and `ThreadControllerImpl::RunTask` in newer ones.
   const isTask = (e: TraceEvent) => e.ph === 'X' && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
   const onMain = traceEvents.filter((e) => e.ph === 'X' && isMain(e));
-  const byKind: Record<string, number> = {};
-  for (const kind of ['FunctionCall', 'TimerFire', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'ParseHTML']) {
-    byKind[kind] = onMain.filter((e) => e.name === kind).reduce((sum, e) => sum + (e.dur ?? 0) / 1000, 0);
-  }
+  const timeByKind = (events: TraceEvent[]) => {
+    const byKind: Record<string, number> = {};
+    for (const kind of KINDS_OF_WORK) byKind[kind] = events.filter((e) => e.name === kind).reduce((sum, e) => sum + (e.dur ?? 0) / 1000, 0);
+    return byKind;
+  };
+  const byKind = timeByKind(onMain);
   const tasks = onMain.filter(isTask);
   const first = Math.min(...tasks.map((e) => e.ts));
   const last = Math.max(...tasks.map((e) => e.ts + (e.dur ?? 0)));
   // Where each long task fell, from 0 (the prompt sent) to 1 (the stored answer shown): to tell start-up, streaming
   // and hand-over apart.
   const long = tasks.filter((e) => (e.dur ?? 0) > 50_000);
-  const longTasks = long.map((e) => ({ ms: (e.dur ?? 0) / 1000, at: (e.ts - first) / Math.max(1, last - first) }));
+  const longTasks = long.map((e) => {
+    const within = onMain.filter((inner) => inner.tid === e.tid && inner.pid === e.pid && inner.ts >= e.ts && inner.ts < e.ts + (e.dur ?? 0));
+    // The kinds of work the task spent at least 5 ms on, most first.
+    const kinds = Object.entries(timeByKind(within))
+      .filter(([, ms]) => ms >= 5)
+      .sort(([, a], [, b]) => b - a)
+      .map(([kind, ms]) => `${kind} ${Math.round(ms)}`)
+      .join(', ');
+    return { ms: (e.dur ?? 0) / 1000, at: (e.ts - first) / Math.max(1, last - first), kinds };
+  });
   const longWindows = long.map((e) => ({ from: e.ts, to: e.ts + (e.dur ?? 0) }));
   return { tasks: tasks.map((e) => (e.dur ?? 0) / 1000), byKind, longTasks, longWindows };
 }
