@@ -60,7 +60,15 @@ function hotFunctions(profile: CpuProfile, windows: { from: number; to: number }
     .map(([fn, ms]) => ({ fn, ms: Math.round(ms) }));
 }
 
-type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
+type TraceEvent = {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string; elementCount?: number; data?: { elementCount?: number } };
+};
 
 const KINDS_OF_WORK = ['FunctionCall', 'TimerFire', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'ParseHTML'];
 
@@ -87,11 +95,16 @@ function mainThreadWork(trace: Buffer) {
   const longTasks = long.map((e) => {
     const within = onMain.filter((inner) => inner.tid === e.tid && inner.pid === e.pid && inner.ts >= e.ts && inner.ts < e.ts + (e.dur ?? 0));
     // The kinds of work the task spent at least 5 ms on, most first.
-    const kinds = Object.entries(timeByKind(within))
+    let kinds = Object.entries(timeByKind(within))
       .filter(([, ms]) => ms >= 5)
       .sort(([, a], [, b]) => b - a)
       .map(([kind, ms]) => `${kind} ${Math.round(ms)}`)
       .join(', ');
+    // How many elements had their style computed again: a sign of what invalidated it.
+    const styled = within
+      .filter((inner) => inner.name === 'UpdateLayoutTree')
+      .reduce((sum, inner) => sum + (inner.args?.elementCount ?? inner.args?.data?.elementCount ?? 0), 0);
+    if (styled > 0) kinds += ` (${styled} elements styled)`;
     return { ms: (e.dur ?? 0) / 1000, at: (e.ts - first) / Math.max(1, last - first), kinds };
   });
   const longWindows = long.map((e) => ({ from: e.ts, to: e.ts + (e.dur ?? 0) }));

@@ -24,6 +24,14 @@ function follow(response: Response) {
   return { events, ended, text };
 }
 
+/** Sends the long prompt and stops the store once its answer has begun to stream. */
+async function stopStoreMidRun(api: ApiClient, id: string, store: OwnPostgres) {
+  const run = follow(await postPrompt(api, id, LONG_PROMPT));
+  await expect.poll(() => ofType(run.events, 'delta').length).toBeGreaterThanOrEqual(3);
+  await store.stop();
+  return run;
+}
+
 async function expectStoreUnavailable(response: Response) {
   expect(response.status).toBe(503);
   expect(response.headers.get('retry-after')).toBe('5');
@@ -79,9 +87,7 @@ describe('PostgreSQL stopped for a few seconds mid-run (a server of the test’s
     if (!pg) return skip(missing);
     const api = started.api!;
     const id = await newConversation(api);
-    const run = follow(await postPrompt(api, id, LONG_PROMPT));
-    await expect.poll(() => ofType(run.events, 'delta').length).toBeGreaterThanOrEqual(3);
-    await pg.stop();
+    const run = await stopStoreMidRun(api, id, pg);
 
     // While it is away: requests that need it are refused with 503 and Retry-After, the owner's chat is not a 404.
     await expectStoreUnavailable(await api.fetch('/api/conversations', { method: 'POST' }));
@@ -116,9 +122,7 @@ describe('PostgreSQL away for longer than the end of a turn is retried', () => {
     if (!pg) return skip(missing);
     const api = started.api!;
     const id = await newConversation(api);
-    const run = follow(await postPrompt(api, id, LONG_PROMPT));
-    await expect.poll(() => ofType(run.events, 'delta').length).toBeGreaterThanOrEqual(3);
-    await pg.stop();
+    const run = await stopStoreMidRun(api, id, pg);
     await run.ended;
     expect(run.text()).toBe(ANSWER);
     expect(run.events.at(-1)?.event).toMatchObject({ type: 'error', value: { code: 'store_unavailable' } });
@@ -140,9 +144,7 @@ describe('PostgreSQL away for longer than the end of a turn is retried', () => {
 
     // Without a prompt, a held answer is stored as soon as the store takes it.
     const other = await newConversation(api);
-    const unattended = follow(await postPrompt(api, other, LONG_PROMPT));
-    await expect.poll(() => ofType(unattended.events, 'delta').length).toBeGreaterThanOrEqual(3);
-    await pg.stop();
+    const unattended = await stopStoreMidRun(api, other, pg);
     await unattended.ended;
     expect(unattended.events.at(-1)?.event).toMatchObject({ type: 'error', value: { code: 'store_unavailable' } });
     await pg.start();
