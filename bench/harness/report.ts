@@ -210,6 +210,14 @@ export function toMarkdown(result: BenchResult): string {
         .map(([kind, ms]) => `${kind} ${fixed(ms, 0)}`)
         .join(', ')}.`,
     );
+    if (b.longTasks.length > 0) {
+      lines.push(
+        '',
+        'Tasks over 50 ms (where in the run, 0 the prompt sent and 1 the stored answer shown; what they did, in ms):',
+        '',
+        ...b.longTasks.map((task) => `- ${fixed(task.ms)} ms at ${fixed(task.at, 2)}: ${task.kinds || 'none of the kinds above'}`),
+      );
+    }
   }
   lines.push('', '| target | measured | met |', '| --- | --- | --- |');
   for (const check of checkTargets(result)) {
