@@ -71,7 +71,8 @@ test('the trace view shows each run as a waterfall of its steps, and what a step
   // Fork from here, on the poem run's mode decision: a new conversation writes the poem again.
   const traceUrl = page.url();
   await runs.nth(1).getByRole('link', { name: 'decide_mode' }).click();
-  await page.getByTestId('step-detail').getByRole('button', { name: 'Fork from here' }).click();
+  // (the poem run's own step, not the detail shown before, which stays until the new one has loaded)
+  await runs.nth(1).getByRole('region', { name: 'Step decide_mode' }).getByRole('button', { name: 'Fork from here' }).click();
   await expect(page).not.toHaveURL(traceUrl);
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await settle(page);
