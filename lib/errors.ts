@@ -1,3 +1,4 @@
+import { causeChain } from '@/lib/cause-chain';
 import type { ErrorCode, ErrorInfo } from '@/lib/contract';
 import { isStoreUnavailable } from '@/lib/db/store-errors';
 
@@ -66,7 +67,7 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string; retryA
  * generic message.
  */
 export function toAppError(error: unknown): AppError {
-  for (let current = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+  for (const current of causeChain(error)) {
     if (current instanceof AppError) return current;
   }
   if (isStoreUnavailable(error)) {

@@ -1,3 +1,5 @@
+import { causeChain } from '@/lib/cause-chain';
+
 /**
  * Whether a failure means the store cannot be reached or cannot write right now (an outage to wait out), rather than
  * a statement that is wrong. Decided by what the driver reports, anywhere on the cause chain (drizzle wraps it):
@@ -6,10 +8,10 @@
  * which come without a code.
  */
 export function isStoreUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+  for (const current of causeChain(error)) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true;
-    if (PG_CONNECTION_MESSAGES.some((text) => current instanceof Error && current.message.includes(text))) return true;
+    if (PG_CONNECTION_MESSAGES.some((text) => current.message.includes(text))) return true;
   }
   return false;
 }

@@ -33,14 +33,15 @@ export function watchStatements<T extends object>(client: T): { client: T; healt
       if (typeof value !== 'function') return value;
       if (!watched.has(key)) return value.bind(target) as unknown;
       const method = value as (...args: unknown[]) => Promise<unknown>;
+      // The statement's text is only looked at when it tells something: a write after a refusal, or a failure.
+      const isWrite = (args: unknown[]) => WRITES.test(statementText(args[0]));
       return async (...args: unknown[]) => {
-        const isWrite = WRITES.test(statementText(args[0]));
         try {
           const result = await method.apply(target, args);
-          if (isWrite) lastWrittenAt = Date.now();
+          if (lastRefusedAt > lastWrittenAt && isWrite(args)) lastWrittenAt = Date.now();
           return result;
         } catch (error) {
-          if (isWrite && isStoreUnavailable(error)) lastRefusedAt = Date.now();
+          if (isStoreUnavailable(error) && isWrite(args)) lastRefusedAt = Date.now();
           throw error;
         }
       };

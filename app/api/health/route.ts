@@ -1,11 +1,13 @@
 import { getHealth } from '@/lib/services/health';
+import { ERRORS } from '@/lib/errors';
 import { handle, methodNotAllowed } from '@/lib/http';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = handle(async () => {
   const health = await getHealth();
-  return Response.json(health, health.status === 'ok' ? undefined : { status: 503, headers: { 'Retry-After': '5' } });
+  if (health.status === 'ok') return Response.json(health);
+  return Response.json(health, { status: 503, headers: { 'Retry-After': String(ERRORS.store_unavailable.retryAfterS) } });
 });
 
 export const POST = methodNotAllowed(['GET']);
