@@ -24,12 +24,13 @@ function follow(response: Response) {
   return { events, ended, text };
 }
 
-/** Sends the long prompt and stops the store once its answer has begun to stream. */
-async function stopStoreMidRun(api: ApiClient, id: string, store: OwnPostgres) {
+/** Sends the long prompt in a new conversation and stops the store once its answer has begun to stream. */
+async function stopStoreMidRun(api: ApiClient, store: OwnPostgres) {
+  const id = await newConversation(api);
   const run = follow(await postPrompt(api, id, LONG_PROMPT));
   await expect.poll(() => ofType(run.events, 'delta').length).toBeGreaterThanOrEqual(3);
   await store.stop();
-  return run;
+  return { id, run };
 }
 
 async function expectStoreUnavailable(response: Response) {
@@ -86,8 +87,7 @@ describe('PostgreSQL stopped for a few seconds mid-run (a server of the test’s
   it('loses nothing: done comes once the answer is stored; meanwhile requests get 503 store_unavailable and health says so', async ({ skip }) => {
     if (!pg) return skip(missing);
     const api = started.api!;
-    const id = await newConversation(api);
-    const run = await stopStoreMidRun(api, id, pg);
+    const { id, run } = await stopStoreMidRun(api, pg);
 
     // While it is away: requests that need it are refused with 503 and Retry-After, the owner's chat is not a 404.
     await expectStoreUnavailable(await api.fetch('/api/conversations', { method: 'POST' }));
@@ -121,8 +121,7 @@ describe('PostgreSQL away for longer than the end of a turn is retried', () => {
   it('ends the stream with store_unavailable, holds the answer and stores it as interrupted once the store is back, then takes prompts', async ({ skip }) => {
     if (!pg) return skip(missing);
     const api = started.api!;
-    const id = await newConversation(api);
-    const run = await stopStoreMidRun(api, id, pg);
+    const { id, run } = await stopStoreMidRun(api, pg);
     await run.ended;
     expect(run.text()).toBe(ANSWER);
     expect(run.events.at(-1)?.event).toMatchObject({ type: 'error', value: { code: 'store_unavailable' } });
@@ -143,8 +142,7 @@ describe('PostgreSQL away for longer than the end of a turn is retried', () => {
     ]);
 
     // Without a prompt, a held answer is stored as soon as the store takes it.
-    const other = await newConversation(api);
-    const unattended = await stopStoreMidRun(api, other, pg);
+    const { id: other, run: unattended } = await stopStoreMidRun(api, pg);
     await unattended.ended;
     expect(unattended.events.at(-1)?.event).toMatchObject({ type: 'error', value: { code: 'store_unavailable' } });
     await pg.start();

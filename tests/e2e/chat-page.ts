@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page, type PageScreenshotOptions, type TestInfo } from '@playwright/test';
 
 /** What the chat page's tests do on it, as a person would. */
 
@@ -67,4 +67,20 @@ export async function watchForFlicker(page: Page, text: string) {
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   }, text);
   return async () => page.evaluate((watched) => (window as unknown as { __flicker: Watches }).__flicker[watched], text);
+}
+
+/** How many characters of text an element holds now. */
+export const textLength = async (locator: Locator) => (await locator.textContent())?.length ?? 0;
+
+/** Waits until an element's text (an answer being written) has grown by more than `chars` from what it is now. */
+export async function expectGrowing(locator: Locator, chars: number) {
+  const now = await textLength(locator);
+  await expect.poll(() => textLength(locator)).toBeGreaterThan(now + chars);
+}
+
+/** A screenshot of the page, kept in the test's output and attached to its report, to be looked at. */
+export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string, options: PageScreenshotOptions = {}) {
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ ...options, path: file });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { answers, newChat, send, settle } from './chat-page';
+import { answers, expectGrowing, newChat, send, settle } from './chat-page';
 
 /** About 11 sections of Markdown (headings, paragraphs, lists, code blocks, quotes), 4,000 px tall at 1280 px. */
 const LONG_ANSWER = '[markdown:600][slow:1]';
@@ -62,9 +62,8 @@ test('leaves a reader who scrolled up where they are, while the answer streams a
       return resting >= 0 && (await scrollY(page)) < 100;
     })
     .toBe(true);
-  const seenAtScrollUp = (await live.textContent())?.length ?? 0;
   // more text arrives, and what the reader sees stays where it is
-  await expect.poll(async () => (await live.textContent())?.length ?? 0).toBeGreaterThan(seenAtScrollUp + 500);
+  await expectGrowing(live, 500);
   expect(await promptTop()).toBe(resting);
   // through the end of the answer and its hand-over to the stored copy
   await settle(page);

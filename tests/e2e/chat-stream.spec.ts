@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { answers, COUNTING_ANSWER, mockRequests, newChat, promptBox, send, settle, watchForFlicker } from './chat-page';
+import { answers, attachScreenshot, COUNTING_ANSWER, expectGrowing, mockRequests, newChat, promptBox, send, settle, watchForFlicker } from './chat-page';
 
 test('streams an answer in visible pieces, then the history survives a reload', async ({ page }) => {
   // The Content-Security-Policy blocks nothing the app itself needs.
@@ -54,12 +54,9 @@ test('a reload mid-answer shows the answer continuing live, then stored, nothing
   // The page picks the run up by itself: the answer goes on growing in front of the reader.
   const live = page.getByTestId('live-answer');
   await expect(live).toContainText('Rivers begin');
-  const seenAfterReload = (await live.textContent())?.length ?? 0;
-  await expect.poll(async () => (await live.textContent())?.length ?? 0).toBeGreaterThan(seenAfterReload + 10);
+  await expectGrowing(live, 10);
   await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
-  const file = testInfo.outputPath('resumed-1280-light.png');
-  await page.screenshot({ path: file });
-  await testInfo.attach('resumed-1280-light', { path: file, contentType: 'image/png' });
+  await attachScreenshot(page, testInfo, 'resumed-1280-light');
   await settle(page);
   await expect(page.locator('[data-role="user"]')).toHaveCount(1);
   await expect(answers(page)).toHaveCount(1);

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { newChat, promptBox, send, settle } from './chat-page';
+import { attachScreenshot, newChat, promptBox, send, settle } from './chat-page';
 
 test('switches between conversations in the sidebar, and deletes one', async ({ page }) => {
   await newChat(page);
@@ -58,9 +58,7 @@ test('has no serious accessibility violations, and looks right at 1280 and 375 p
   await newChat(page);
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: 900 });
-    const file = testInfo.outputPath(`new-chat-${width}-light.png`);
-    await page.screenshot({ path: file });
-    await testInfo.attach(`new-chat-${width}-light`, { path: file, contentType: 'image/png' });
+    await attachScreenshot(page, testInfo, `new-chat-${width}-light`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
   const scan = async () => {
@@ -88,9 +86,7 @@ test('has no serious accessibility violations, and looks right at 1280 and 375 p
       await page.setViewportSize({ width, height: 900 });
       await page.goto(url);
       await settle(page);
-      const file = testInfo.outputPath(`conversation-${width}-${colorScheme}.png`);
-      await page.screenshot({ path: file, fullPage: false });
-      await testInfo.attach(`conversation-${width}-${colorScheme}`, { path: file, contentType: 'image/png' });
+      await attachScreenshot(page, testInfo, `conversation-${width}-${colorScheme}`);
     }
   }
 });

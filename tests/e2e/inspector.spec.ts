@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { answers, newChat, send, settle } from './chat-page';
+import { answers, attachScreenshot, newChat, send, settle } from './chat-page';
 
 test('the inspector draws every state of the machine and follows a run through it live', async ({ page, context }, testInfo) => {
   // The server lays the machine out once, on the first visit: done before the run, so the live part is not
@@ -64,9 +64,7 @@ test('the trace view shows each run as a waterfall of its steps, and what a step
   await expect(sent.last()).toContainText('How deep is the sea?');
   await expect(detail).toContainText('chat history');
   await expect(detail).not.toContainText('e2e'); // the API key
-  const file = testInfo.outputPath('trace-1280-light.png');
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach('trace-1280-light', { path: file, contentType: 'image/png' });
+  await attachScreenshot(page, testInfo, 'trace-1280-light', { fullPage: true });
 
   // Fork from here, on the poem run's mode decision: a new conversation writes the poem again.
   const traceUrl = page.url();

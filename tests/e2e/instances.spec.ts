@@ -3,7 +3,7 @@ import { startApp, type AppServer } from '../helpers/app-server';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
-import { answers, COUNTING_ANSWER, newChat, send, settle } from './chat-page';
+import { answers, attachScreenshot, COUNTING_ANSWER, expectGrowing, newChat, send, settle } from './chat-page';
 
 explainSkippedPostgres();
 explainSkippedRedis();
@@ -58,12 +58,9 @@ test.describe('two instances sharing PostgreSQL and Redis, in the browser', () =
     await page.goto(`${b.url}${runningPath}`);
     const live = page.getByTestId('live-answer');
     await expect(live).toContainText('one two');
-    const seenOnArrival = (await live.textContent())?.length ?? 0;
-    await expect.poll(async () => (await live.textContent())?.length ?? 0).toBeGreaterThan(seenOnArrival + 5);
+    await expectGrowing(live, 5);
     await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
-    const file = testInfo.outputPath('followed-on-b-1280-light.png');
-    await page.screenshot({ path: file });
-    await testInfo.attach('followed-on-b-1280-light', { path: file, contentType: 'image/png' });
+    await attachScreenshot(page, testInfo, 'followed-on-b-1280-light');
 
     await settle(page);
     await expect(answers(page)).toHaveCount(1);
