@@ -215,7 +215,8 @@ async function measureBrowser() {
           ...(profile ? { profile: path.join(resultsDir, 'browser.cpuprofile') } : {}),
         }),
     );
-    log(`chat page: longest task ${browser.longestTaskMs.toFixed(1)} ms, ${browser.tasksOver50Ms} over 50 ms, ${browser.seconds.toFixed(1)} s`);
+    log(`chat page, traced: longest task ${browser.longestTaskMs.toFixed(1)} ms, ${browser.tasksOver50Ms} over 50 ms, ${browser.seconds.toFixed(1)} s`);
+    if (browser.untraced) log(`chat page, untraced: longest task ${browser.untraced.longestTaskMs.toFixed(1)} ms, ${browser.untraced.tasksOver50Ms} over 50 ms`);
   } finally {
     await markdownMock.close();
   }

@@ -26,7 +26,21 @@ export type BrowserFigures = {
   longTasks: { ms: number; at: number; kinds: string }[];
   /** With a CPU profile: the functions that ran longest (self time) inside the tasks over 50 ms. */
   hotInLongTasks?: { fn: string; ms: number }[];
+  /**
+   * The same answer streamed again with no tracer and no profiler attached (they slow the page down), its tasks
+   * seen by the page's own Long Tasks API: what a reader's browser does.
+   */
+  untraced?: { longestTaskMs: number; tasksOver50Ms: number; longTasksMs: number[] };
 };
+
+/** Tasks over 50 ms the page itself saw (the Long Tasks API), collected from before its first script runs. */
+function observeLongTasks() {
+  const seen: number[] = [];
+  (window as unknown as { __longTasks: number[] }).__longTasks = seen;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) seen.push(entry.duration);
+  }).observe({ type: 'longtask', buffered: true });
+}
 
 type CpuProfile = {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
@@ -116,10 +130,19 @@ function mainThreadWork(trace: Buffer) {
  * record a CPU profile there (open it in DevTools) and name what ran in the long tasks.
  */
 export async function measureChatPage(appUrl: string, tokens: number, files: { screenshot: string; profile?: string }): Promise<BrowserFigures> {
+  const traced = await streamIntoChatPage(appUrl, tokens, files);
+  const { seenByPage } = await streamIntoChatPage(appUrl, tokens, {});
+  return { ...traced.figures, untraced: seenByPage };
+}
+
+/** One long answer streamed into a new chat: traced (and profiled) when given where to put the screenshot. */
+async function streamIntoChatPage(appUrl: string, tokens: number, files: { screenshot?: string; profile?: string }) {
   const profilePath = files.profile;
+  const tracing = files.screenshot !== undefined;
   const browser = await chromium.launch({ executablePath: resolveChromium(), args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.addInitScript(observeLongTasks);
     await page.goto(appUrl);
     await page.locator('form[data-ready]').waitFor();
     const cdp = await page.context().newCDPSession(page);
@@ -135,7 +158,9 @@ export async function measureChatPage(appUrl: string, tokens: number, files: { s
     const characters = () =>
       page.evaluate(() => document.querySelector('[data-testid="live-answer"]')?.textContent?.length ?? null);
 
-    await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
+    if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
+    // Only the tasks from the prompt on count, not the page's load.
+    await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.splice(0));
     if (profilePath) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
@@ -157,7 +182,12 @@ export async function measureChatPage(appUrl: string, tokens: number, files: { s
       await page.waitForTimeout(250);
     }
     const seconds = (performance.now() - started) / 1000;
-    const { tasks, byKind, longTasks, longWindows } = mainThreadWork(await browser.stopTracing());
+    const { tasks, byKind, longTasks, longWindows } = tracing
+      ? mainThreadWork(await browser.stopTracing())
+      : { tasks: [], byKind: {}, longTasks: [], longWindows: [] };
+    // Tasks end up in the observer a little after they ran.
+    await page.waitForTimeout(500);
+    const seen = await page.evaluate(() => [...(window as unknown as { __longTasks: number[] }).__longTasks]);
     let hotInLongTasks: BrowserFigures['hotInLongTasks'];
     if (profilePath) {
       const { profile } = await cdp.send('Profiler.stop');
@@ -173,9 +203,12 @@ export async function measureChatPage(appUrl: string, tokens: number, files: { s
     });
     // Taken after the trace, so that it is not measured.
     await page.locator('article[data-role="assistant"]').last().waitFor();
-    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
-    await page.screenshot({ path: files.screenshot });
-    return {
+    if (files.screenshot) {
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+      await page.screenshot({ path: files.screenshot });
+    }
+    const seenByPage = { longestTaskMs: Math.max(0, ...seen), tasksOver50Ms: seen.length, longTasksMs: seen.map((ms) => Math.round(ms)) };
+    const figures: BrowserFigures = {
       tokens,
       characters: total,
       seconds,
@@ -188,6 +221,7 @@ export async function measureChatPage(appUrl: string, tokens: number, files: { s
       longTasks,
       ...(hotInLongTasks ? { hotInLongTasks } : {}),
     };
+    return { figures, seenByPage };
   } finally {
     await browser.close();
   }

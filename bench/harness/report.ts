@@ -130,12 +130,14 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
   );
   ratioCheck('Stop pressed on another instance ends the model call within 500 ms (slowest of all)', result.stops?.otherInstance.maxMs, 500, 'ms');
   if (result.browser) {
-    const met = result.browser.longestTaskMs <= 50;
+    // What the page's own Long Tasks API saw with no tracer attached; older results have only the traced figures.
+    const seen = result.browser.untraced ?? result.browser;
+    const met = seen.longestTaskMs <= 50;
     checks.push({
       target: `browser: no main-thread task over 50 ms while a ${result.browser.tokens.toLocaleString('en')}-token answer streams`,
-      value: `longest ${fixed(result.browser.longestTaskMs)} ms, ${result.browser.tasksOver50Ms} over 50 ms`,
+      value: `longest ${fixed(seen.longestTaskMs)} ms, ${seen.tasksOver50Ms} over 50 ms${result.browser.untraced ? ' (Long Tasks API, untraced)' : ''}`,
       met,
-      note: met ? '' : `missed by ${fixed(result.browser.longestTaskMs - 50)} ms`,
+      note: met ? '' : `missed by ${fixed(seen.longestTaskMs - 50)} ms`,
     });
   }
   return checks;
@@ -210,6 +212,12 @@ export function toMarkdown(result: BenchResult): string {
         .map(([kind, ms]) => `${kind} ${fixed(ms, 0)}`)
         .join(', ')}.`,
     );
+    if (b.untraced) {
+      lines.push(
+        '',
+        `The same answer again with no tracer attached, as the page's Long Tasks API saw it: longest task ${fixed(b.untraced.longestTaskMs)} ms, ${b.untraced.tasksOver50Ms} over 50 ms${b.untraced.tasksOver50Ms ? ` (${b.untraced.longTasksMs.join(', ')} ms)` : ''}.`,
+      );
+    }
     if (b.longTasks.length > 0) {
       lines.push(
         '',

@@ -127,6 +127,13 @@ test('reaches every mode, with a badge for each and highlighted code', async ({ 
   // highlighted: its tokens carry the theme's colours, worked out by a worker off the page's main thread
   await expect(code.locator('pre span[style*="--sdm-c"]').first()).toBeAttached();
   expect(page.workers().map((worker) => worker.url())).toEqual([expect.stringContaining('/_next/static/')]);
+  // and in the dark theme's colours when the system is dark
+  const tokens = code.locator('pre span[style*="--sdm-c"]');
+  const color = () => tokens.evaluateAll((spans) => spans.map((span) => getComputedStyle(span).color).join());
+  const light = await color();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(color).not.toBe(light);
+  await page.emulateMedia({ colorScheme: 'light' });
   await expect(code.getByRole('button', { name: /copy/i }).first()).toBeVisible();
   for (const index of [0, 1, 2, 3, 4]) {
     await expect(answers(page).nth(index).getByRole('button', { name: 'Copy answer' })).toHaveCount(1);
