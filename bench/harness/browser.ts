@@ -24,8 +24,8 @@ export type BrowserFigures = {
   /** Tasks over 50 ms, each with where it fell between the prompt (0) and the end of the trace (1). */
   /** Each task over 50 ms: its length, where it fell (0: the prompt sent, 1: the stored answer shown), what it did. */
   longTasks: { ms: number; at: number; kinds: string }[];
-  /** With a CPU profile: the functions that ran longest (self time) inside the tasks over 50 ms. */
-  hotInLongTasks?: { fn: string; ms: number }[];
+  /** With a CPU profile: for each task over 50 ms, the functions that ran longest in it (self time). */
+  hotInLongTasks?: { taskMs: number; hot: { fn: string; ms: number }[] }[];
   /**
    * The same answer streamed again with no tracer and no profiler attached (they slow the page down), its tasks
    * seen by the page's own Long Tasks API: what a reader's browser does.
@@ -43,7 +43,7 @@ function observeLongTasks() {
 }
 
 type CpuProfile = {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -53,9 +53,9 @@ type CpuProfile = {
 function hotFunctions(profile: CpuProfile, windows: { from: number; to: number }[], top = 15) {
   const names = new Map(
     profile.nodes.map((node) => {
-      const { functionName, url, lineNumber } = node.callFrame;
+      const { functionName, url, lineNumber, columnNumber } = node.callFrame;
       const file = url.split('/').at(-1) ?? url;
-      return [node.id, `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`];
+      return [node.id, `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}:${columnNumber + 1}`];
     }),
   );
   const selfMs = new Map<string, number>();
@@ -192,7 +192,10 @@ async function streamIntoChatPage(appUrl: string, tokens: number, files: { scree
     if (profilePath) {
       const { profile } = await cdp.send('Profiler.stop');
       await writeFile(profilePath, JSON.stringify(profile));
-      hotInLongTasks = hotFunctions(profile as CpuProfile, longWindows);
+      hotInLongTasks = longWindows.map((window) => ({
+        taskMs: Math.round((window.to - window.from) / 1000),
+        hot: hotFunctions(profile as CpuProfile, [window], 8),
+      }));
     }
     const total = samples.at(-1)?.chars ?? 0;
     const quarters = [1, 2, 3, 4].map((q) => {
