@@ -79,6 +79,9 @@ export const ERROR_CODES = [
   'producer_lost',
   'stream_unavailable',
   'store_unavailable',
+  'sign_in_off',
+  'sign_in_failed',
+  'sign_in_unavailable',
 ] as const;
 export const ErrorCodeSchema = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -186,6 +189,13 @@ export const RunTraceSchema = z.object({
 });
 export type RunTrace = z.infer<typeof RunTraceSchema>;
 export const RunListSchema = z.object({ runs: z.array(RunTraceSchema) });
+
+/** `GET /api/auth/session`: whether sign-in is offered here, and who this session is signed in as. */
+export const SessionInfoSchema = z.object({
+  signIn: z.enum(['available', 'off']),
+  account: z.object({ name: z.string().nullable(), email: z.string().nullable() }).nullable(),
+});
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 
 export const HealthSchema = z.union([
   z.object({

@@ -40,28 +40,56 @@ const EnvSchema = z.object({
   RUN_LEASE_MS: intWithDefault(5000, 500),
   /** How long the end of a turn is retried while the store is unavailable (ms). */
   STORE_RETRY_MS: intWithDefault(10_000, 0),
-}).refine((env) => !env.REDIS_URL || env.DATABASE_URL, {
-  message: 'REDIS_URL needs DATABASE_URL: instances that share Redis must share one PostgreSQL too (PGlite lives in one process).',
-  path: ['REDIS_URL'],
-});
+  /** Sign-in with an OpenID Connect provider: all unset, everyone is an anonymous session. */
+  AUTH_OIDC_ISSUER: z.preprocess(emptyToUndefined, z.url().optional()),
+  AUTH_OIDC_CLIENT_ID: optionalString,
+  /** Unset for a public client (PKCE alone). */
+  AUTH_OIDC_CLIENT_SECRET: optionalString,
+  AUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'AUTH_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
+  /** The app's public base URL, as the browser sees it: the callback registered at the provider is built on it. */
+  APP_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+})
+  .refine((env) => !env.REDIS_URL || env.DATABASE_URL, {
+    message: 'REDIS_URL needs DATABASE_URL: instances that share Redis must share one PostgreSQL too (PGlite lives in one process).',
+    path: ['REDIS_URL'],
+  })
+  .refine((env) => !env.AUTH_OIDC_ISSUER || (env.AUTH_OIDC_CLIENT_ID && env.AUTH_SECRET && env.APP_URL), {
+    message: 'AUTH_OIDC_ISSUER needs AUTH_OIDC_CLIENT_ID, AUTH_SECRET and APP_URL too.',
+    path: ['AUTH_OIDC_ISSUER'],
+  });
 
 export type Env = z.infer<typeof EnvSchema>;
 export type PreSteps = Env['PRE_STEPS'];
 
 let cached: Env | undefined;
 
+/** The settings in `source`, or an error that names each bad or missing variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) throw new Error(`Invalid environment: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
 /** Parsed once per process; a bad value fails loudly at first use instead of deep inside a request. */
 export function getEnv(): Env {
-  if (!cached) {
-    const parsed = EnvSchema.safeParse(process.env);
-    if (!parsed.success) {
-      throw new Error(`Invalid environment: ${z.prettifyError(parsed.error)}`);
-    }
-    cached = parsed.data;
-  }
+  cached ??= parseEnv(process.env);
   return cached;
 }
 
 export function usesDemoModel(env: Env = getEnv()): boolean {
   return !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL;
+}
+
+export type OidcSettings = { issuer: URL; clientId: string; clientSecret: string | undefined; secret: string; appUrl: URL };
+
+/** Sign-in settings, or null when sign-in is off (no AUTH_OIDC_ISSUER): then nothing about accounts shows. */
+export function oidcSettings(env: Env = getEnv()): OidcSettings | null {
+  if (!env.AUTH_OIDC_ISSUER || !env.AUTH_OIDC_CLIENT_ID || !env.AUTH_SECRET || !env.APP_URL) return null;
+  return {
+    issuer: new URL(env.AUTH_OIDC_ISSUER),
+    clientId: env.AUTH_OIDC_CLIENT_ID,
+    clientSecret: env.AUTH_OIDC_CLIENT_SECRET,
+    secret: env.AUTH_SECRET,
+    appUrl: new URL(env.APP_URL),
+  };
 }

@@ -59,6 +59,9 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string; retryA
     message: 'The database is unavailable right now: nothing was changed. Try again in a few seconds.',
     retryAfterS: 5,
   },
+  sign_in_off: { status: 404, message: 'Sign-in is not set up on this server (AUTH_OIDC_ISSUER is unset).' },
+  sign_in_failed: { status: 400, message: 'Sign-in could not be completed (it was refused, changed on the way, or took too long). Sign in again.' },
+  sign_in_unavailable: { status: 503, message: 'The sign-in provider could not be reached. Try again shortly.', retryAfterS: 5 },
 };
 
 /**

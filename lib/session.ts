@@ -1,60 +1,90 @@
 import 'server-only';
 import { createHash, randomBytes } from 'node:crypto';
 import { cookies } from 'next/headers';
+import { cache } from 'react';
+import { accountOwner, selectSessionAccount, type Account } from '@/lib/db/queries/accounts';
+import { getAppProcess } from '@/lib/services/app-process';
 
 /**
- * Anonymous sessions. A browser's session is a random token in an httpOnly cookie; the conversations made with
- * it belong to it. The store keeps only the token's SHA-256 (the session's `owner`), so a copy of the database
- * does not hand out sessions.
+ * Sessions. A browser's session is a random token in an httpOnly cookie. An anonymous session's token is its own
+ * proof: the conversations made with it belong to it, the store keeping only the token's SHA-256 (the `owner`), so
+ * a copy of the database does not hand out sessions. A signed-in session's token (`s.` before the random part) is
+ * looked up in the store on every request, so signing out ends it everywhere at once; its conversations belong to
+ * the account (`account:<id>`), whichever browser signed in.
  */
 export const SESSION_COOKIE = 'sluice_session';
 
 /** 256 random bits, base64url: 43 characters. */
-const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const ANONYMOUS_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const SIGNED_IN_TOKEN = /^s\.[A-Za-z0-9_-]{43}$/;
 
 /** Browsers cap a cookie's lifetime at 400 days. */
-const SESSION_MAX_AGE_S = 400 * 24 * 60 * 60;
+const ANONYMOUS_MAX_AGE_S = 400 * 24 * 60 * 60;
+/** A signed-in session lasts 30 days, then the person signs in again. */
+export const SIGNED_IN_MAX_AGE_S = 30 * 24 * 60 * 60;
 
-export type Session = { owner: string };
+export type Session = {
+  /** Who owns what this session makes and sees: the anonymous session itself, or its account. */
+  owner: string;
+  account: Account | null;
+  /** The cookie's token, to sign the session out (signed-in) or to carry its chats over (anonymous). */
+  token: string;
+};
 
 export function newSessionToken(): string {
   return randomBytes(32).toString('base64url');
+}
+
+export function newSignedInToken(): string {
+  return `s.${newSessionToken()}`;
 }
 
 export function ownerOf(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
-function sessionFromToken(token: string | undefined): Session | null {
-  return token !== undefined && SESSION_TOKEN.test(token) ? { owner: ownerOf(token) } : null;
+/** The session a cookie's token names; null for none, a malformed one, or a signed-in one since signed out. */
+async function sessionFromToken(token: string | undefined): Promise<Session | null> {
+  if (token === undefined) return null;
+  if (ANONYMOUS_TOKEN.test(token)) return { owner: ownerOf(token), account: null, token };
+  if (!SIGNED_IN_TOKEN.test(token)) return null;
+  const { store } = await getAppProcess();
+  const account = await selectSessionAccount(store.db, ownerOf(token));
+  return account ? { owner: accountOwner(account.id), account, token } : null;
 }
 
-/** For pages: the visitor's session, or null before the browser has one (it owns nothing yet). */
-export async function readSession(): Promise<Session | null> {
-  return sessionFromToken((await cookies()).get(SESSION_COOKIE)?.value);
-}
+/** For pages: the visitor's session, or null before the browser has one (it owns nothing yet). Once per render. */
+export const readSession = cache(async (): Promise<Session | null> => sessionFromToken((await cookies()).get(SESSION_COOKIE)?.value));
 
 /** Whether the browser reached us over HTTPS, directly or through a proxy that says so. */
-function isHttps(request: Request): boolean {
+export function isHttps(request: Request): boolean {
   const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
   return (forwarded ?? new URL(request.url).protocol.replace(':', '')) === 'https';
 }
 
-/**
- * For route handlers: the caller's session. A caller without one (a first visit, curl without a cookie jar) gets
- * a new one, set as a cookie on the response.
- */
-export async function requireSession(request: Request): Promise<Session> {
-  const jar = await cookies();
-  const session = sessionFromToken(jar.get(SESSION_COOKIE)?.value);
-  if (session) return session;
-  const token = newSessionToken();
-  jar.set(SESSION_COOKIE, token, {
+/** Puts a session's token in the browser's cookie: httpOnly, SameSite=Lax, Secure over HTTPS. */
+export async function setSessionCookie(request: Request, token: string, maxAgeS: number): Promise<void> {
+  (await cookies()).set(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
     secure: isHttps(request),
     path: '/',
-    maxAge: SESSION_MAX_AGE_S,
+    maxAge: maxAgeS,
   });
-  return { owner: ownerOf(token) };
+}
+
+/** A new anonymous session, its cookie set on the response. */
+export async function startAnonymousSession(request: Request): Promise<Session> {
+  const token = newSessionToken();
+  await setSessionCookie(request, token, ANONYMOUS_MAX_AGE_S);
+  return { owner: ownerOf(token), account: null, token };
+}
+
+/**
+ * For route handlers: the caller's session. A caller without one (a first visit, curl without a cookie jar, a
+ * signed-out cookie replayed) gets a new anonymous one, set as a cookie on the response.
+ */
+export async function requireSession(request: Request): Promise<Session> {
+  const session = await sessionFromToken((await cookies()).get(SESSION_COOKIE)?.value);
+  return session ?? startAnonymousSession(request);
 }

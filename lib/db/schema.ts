@@ -120,7 +120,42 @@ export const runSteps = pgTable(
   (t) => [uniqueIndex('run_steps_run_seq_idx').on(t.runId, t.seq)],
 );
 
-export const schema = { conversations, runs, messages, runSteps, runQuotas };
+/**
+ * A person signed in with the OpenID Connect provider, known by the issuer and its `sub`. The conversations of an
+ * account are owned by `account:<id>` (see lib/session.ts), so ownership stays one column.
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey(),
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    name: text('name'),
+    email: text('email'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    signedInAt: timestamp('signed_in_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('accounts_issuer_subject_idx').on(t.issuer, t.subject)],
+);
+
+/**
+ * A browser signed in to an account: the SHA-256 of its cookie's token. Signing out deletes the row, so the cookie
+ * stops working everywhere at once, even replayed.
+ */
+export const accountSessions = pgTable(
+  'account_sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('account_sessions_account_idx').on(t.accountId)],
+);
+
+export const schema = { conversations, runs, messages, runSteps, runQuotas, accounts, accountSessions };
 export type Schema = typeof schema;
 
 /** A database handle over this schema: PGlite or PostgreSQL, passed to every query. */

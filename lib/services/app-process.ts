@@ -1,11 +1,12 @@
 import 'server-only';
 import type { Redis } from 'ioredis';
+import { createOidcSignIn, type OidcSignIn } from '@/lib/auth/oidc';
 import { sharedThroughRedis, singleProcess, type RunPlacement } from '@/lib/agent/run-placement';
 import { createRunRegistry } from '@/lib/agent/run-registry';
 import { createRunService, type RunService } from '@/lib/agent/run-service';
 import { openStore, type Store } from '@/lib/db/client';
 import { closeOrphanedRuns } from '@/lib/db/queries/recovery';
-import { getEnv, type Env } from '@/lib/env';
+import { getEnv, oidcSettings, type Env } from '@/lib/env';
 import { createModels, type Models } from '@/lib/llm';
 import { connectRedis } from '@/lib/stream/redis-client';
 import { listenForRunCancels } from '@/lib/stream/run-lease';
@@ -22,6 +23,8 @@ export type AppProcess = {
   runs: RunService;
   /** Null in one process (no REDIS_URL): runs live in memory. */
   redis: Redis | null;
+  /** Sign-in with the OpenID Connect provider; null when it is not configured (anonymous sessions only). */
+  signIn: OidcSignIn | null;
 };
 
 async function buildAppProcess(): Promise<AppProcess> {
@@ -51,7 +54,9 @@ async function buildAppProcess(): Promise<AppProcess> {
     placement,
     storeRetryMs: env.STORE_RETRY_MS,
   });
-  return { env, store, models, runs, redis };
+  const settings = oidcSettings(env);
+  const signIn = settings ? createOidcSignIn(settings) : null;
+  return { env, store, models, runs, redis, signIn };
 }
 
 // Kept on globalThis: every route bundle shares one, and `next dev` keeps it across hot reloads.

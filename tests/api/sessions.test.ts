@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConversationListSchema, CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
+import { ConversationListSchema, CreatedConversationSchema, ErrorBodySchema, SessionInfoSchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
 import {
   createClient,
@@ -68,6 +68,31 @@ describe('anonymous sessions', () => {
     expect(response.status).toBe(200);
     expect(ConversationListSchema.parse(await response.json()).conversations).toEqual([]);
     expect(sessionCookieOf(response)!.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('without sign-in configured (no AUTH_OIDC_ISSUER)', () => {
+  it('says sign-in is off, refuses to start one, and signing out just begins a new anonymous session', async () => {
+    const session = await owner.fetch('/api/auth/session');
+    expect(SessionInfoSchema.parse(await session.json())).toEqual({ signIn: 'off', account: null });
+    const signIn = await owner.fetch('/api/auth/signin/oidc', { redirect: 'manual' });
+    expect(signIn.status).toBe(404);
+    expect(await errorCode(signIn)).toBe('sign_in_off');
+    const callback = await owner.fetch('/api/auth/callback/oidc?code=x&state=y', { redirect: 'manual' });
+    expect(callback.status).toBe(404);
+
+    const guest = createClient(app.url);
+    const id = await newConversation(guest);
+    const signOut = await guest.fetch('/api/auth/signout', { method: 'POST', redirect: 'manual' });
+    expect(signOut.status).toBe(303);
+    const fresh = sessionCookieOf(signOut)!;
+    expect(fresh.token).not.toBe(guest.cookie.split('=')[1]);
+    const after = createClient(app.url, fresh.token);
+    expect(ConversationListSchema.parse(await (await after.fetch('/api/conversations')).json()).conversations).toEqual([]);
+    // A sign-out from another site is refused like any cross-site change.
+    const forged = await guest.fetch('/api/auth/signout', { method: 'POST', redirect: 'manual', headers: { Origin: 'https://evil.example' } });
+    expect(forged.status).toBe(403);
+    expect((await getConversation(guest, id)).id).toBe(id);
   });
 });
 

@@ -45,7 +45,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 /** Serves the built app with `next start` on a free port, on a data dir of its own. */
-export async function startApp(env: Record<string, string> = {}, options: { nodeArgs?: string[] } = {}): Promise<AppServer> {
+export async function startApp(env: Record<string, string> = {}, options: { nodeArgs?: string[]; port?: number } = {}): Promise<AppServer> {
   if (!existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) {
     throw new Error('The app is not built: run `npm run build` first (`npm test` does it).');
   }
@@ -81,9 +81,11 @@ export async function startNextServer(options: {
   isReady: (response: Response) => boolean;
   /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /** A port chosen beforehand, when something must know the app's URL before it starts (a sign-in provider). */
+  port?: number;
 }): Promise<NextServer> {
   const { root, healthPath, isReady } = options;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let output = '';

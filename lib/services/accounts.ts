@@ -1,0 +1,112 @@
+import 'server-only';
+import { cookies } from 'next/headers';
+import { openPendingSignIn, PENDING_SIGN_IN_MAX_AGE_S, safeReturnPath, sealPendingSignIn } from '@/lib/auth/pending-sign-in';
+import { CALLBACK_PATH, type OidcSignIn } from '@/lib/auth/oidc';
+import { causeChain } from '@/lib/cause-chain';
+import { deleteAccountSession, signInAccount } from '@/lib/db/queries/accounts';
+import type { SessionInfo } from '@/lib/contract';
+import { oidcSettings } from '@/lib/env';
+import { AppError } from '@/lib/errors';
+import {
+  isHttps,
+  newSignedInToken,
+  ownerOf,
+  requireSession,
+  setSessionCookie,
+  SIGNED_IN_MAX_AGE_S,
+  startAnonymousSession,
+  type Session,
+} from '@/lib/session';
+import { getAppProcess } from './app-process';
+
+/** Holds what a sign-in started with until the provider sends the browser back; only the callback reads it. */
+const PENDING_COOKIE = 'sluice_sign_in';
+
+async function requireSignIn(): Promise<{ signIn: OidcSignIn; secret: string }> {
+  const { signIn, env } = await getAppProcess();
+  const settings = oidcSettings(env);
+  if (!signIn || !settings) throw new AppError('sign_in_off');
+  return { signIn, secret: settings.secret };
+}
+
+/** Starts signing in: the provider's authorization URL to send the browser to, `returnTo` the page to come back to. */
+export async function beginSignIn(request: Request): Promise<URL> {
+  const { signIn, secret } = await requireSignIn();
+  const returnTo = safeReturnPath(new URL(request.url).searchParams.get('returnTo'));
+  const { url, pending } = await signIn.begin(returnTo);
+  (await cookies()).set(PENDING_COOKIE, await sealPendingSignIn(pending, secret), {
+    httpOnly: true,
+    // Lax: sent along when the provider sends the browser back (a top-level GET from another site).
+    sameSite: 'lax',
+    secure: isHttps(request),
+    path: CALLBACK_PATH,
+    maxAge: PENDING_SIGN_IN_MAX_AGE_S,
+  });
+  return url;
+}
+
+/**
+ * The provider sent the browser back: the answer is checked, the account found or made, the guest session's
+ * conversations handed to it, and the browser given a new signed-in session (a new token, never the guest's).
+ * Returns the page to go back to.
+ */
+export async function finishSignIn(request: Request): Promise<string> {
+  const { signIn, secret } = await requireSignIn();
+  const jar = await cookies();
+  const pending = await openPendingSignIn(jar.get(PENDING_COOKIE)?.value, secret);
+  jar.delete({ name: PENDING_COOKIE, path: CALLBACK_PATH });
+  const search = new URL(request.url).searchParams;
+  try {
+    if (!pending) throw new AppError('sign_in_failed', 'This sign-in was started in another browser or took too long. Sign in again.');
+    const refused = search.get('error');
+    if (refused) throw new AppError('sign_in_failed', `The sign-in provider refused the sign-in (${refused}). Sign in again.`);
+    const identity = await signIn.finish(search, pending);
+    const current = await requireSession(request);
+    const token = newSignedInToken();
+    const { account, carriedOver } = await signInAccount((await getAppProcess()).store.db, {
+      ...identity,
+      tokenHash: ownerOf(token),
+      expiresAt: new Date(Date.now() + SIGNED_IN_MAX_AGE_S * 1000),
+      guestOwner: current.account ? null : current.owner,
+    });
+    // Signing in again while signed in: the session it replaces ends.
+    if (current.account) await deleteAccountSession((await getAppProcess()).store.db, ownerOf(current.token));
+    await setSessionCookie(request, token, SIGNED_IN_MAX_AGE_S);
+    console.info(JSON.stringify({ level: 'info', event: 'signed_in', account: account.id, carriedOver }));
+    return pending.returnTo;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'sign_in_failed') {
+      // Why, for whoever runs the server (the browser is told only that it failed): openid-client's message, its
+      // code, and the claim that did not match (`iss`, `aud`, `nonce`) when it was one.
+      const causes = [...causeChain(error)] as (Error & { code?: string; cause?: { claim?: unknown } })[];
+      const claim = causes.map((cause) => cause.cause?.claim).find((name) => typeof name === 'string');
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          event: 'sign_in_failed',
+          cause: causes.map((cause) => cause.message).join(': '),
+          code: causes.find((cause) => typeof cause.code === 'string')?.code,
+          claim,
+        }),
+      );
+    }
+    throw error;
+  }
+}
+
+/** Ends the session: a signed-in one is deleted (its cookie no longer works anywhere), and a new anonymous one begins. */
+export async function signOut(request: Request): Promise<void> {
+  const current = await requireSession(request);
+  if (current.account) await deleteAccountSession((await getAppProcess()).store.db, ownerOf(current.token));
+  await startAnonymousSession(request);
+}
+
+/** What a client may know of its session: whether sign-in is offered, and who is signed in. */
+export async function sessionInfo(session: Session | null): Promise<SessionInfo> {
+  const { signIn } = await getAppProcess();
+  const account = session?.account;
+  return {
+    signIn: signIn ? 'available' : 'off',
+    account: account ? { name: account.name, email: account.email } : null,
+  };
+}
