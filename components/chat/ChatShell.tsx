@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { DemoNotice } from '@/components/chat/DemoNotice';
+import { AccountPanel } from '@/components/sidebar/AccountPanel';
 import { Sidebar } from '@/components/sidebar/Sidebar';
 
 function InspectorLink() {
@@ -25,6 +26,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
         <div className="px-6 pt-5 pb-1 text-lg font-semibold tracking-tight">Sluice</div>
         <Sidebar />
         <InspectorLink />
+        <AccountPanel />
       </aside>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="sticky top-0 z-10 border-b border-border bg-background/95 backdrop-blur md:hidden">
@@ -37,6 +39,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
             <div className="max-h-[70dvh] overflow-y-auto border-t border-border">
               <Sidebar />
               <InspectorLink />
+              <AccountPanel />
             </div>
           </details>
         </header>

@@ -1,5 +1,6 @@
 import 'server-only';
 import { cookies } from 'next/headers';
+import { cache } from 'react';
 import { openPendingSignIn, PENDING_SIGN_IN_MAX_AGE_S, safeReturnPath, sealPendingSignIn } from '@/lib/auth/pending-sign-in';
 import { CALLBACK_PATH, type OidcSignIn } from '@/lib/auth/oidc';
 import { causeChain } from '@/lib/cause-chain';
@@ -11,6 +12,7 @@ import {
   isHttps,
   newSignedInToken,
   ownerOf,
+  readSession,
   requireSession,
   setSessionCookie,
   SIGNED_IN_MAX_AGE_S,
@@ -110,3 +112,6 @@ export async function sessionInfo(session: Session | null): Promise<SessionInfo>
     account: account ? { name: account.name, email: account.email } : null,
   };
 }
+
+/** For pages: the visitor's session info, once per render. */
+export const visitorSessionInfo = cache(async (): Promise<SessionInfo> => sessionInfo(await readSession()));
