@@ -28,6 +28,8 @@ export type RunRegistry = {
   cancel(conversationId: string, ownerId: string): RunHandle | undefined;
   /** Asks the run with that id to stop, if it runs in this process (a stop asked on another instance). */
   cancelById(runId: string): boolean;
+  /** Hands the runs of one owner to another (a guest who signed in: their conversations are now the account's). */
+  reown(fromOwnerId: string, toOwnerId: string): number;
 };
 
 type Entry = { ownerId: string; run: RunHandle | null };
@@ -65,6 +67,15 @@ export function createRunRegistry(): RunRegistry {
         }
       }
       return false;
+    },
+    reown(fromOwnerId, toOwnerId) {
+      let moved = 0;
+      for (const entry of entries.values()) {
+        if (entry.ownerId !== fromOwnerId) continue;
+        entry.ownerId = toOwnerId;
+        moved++;
+      }
+      return moved;
     },
     cancel(conversationId, ownerId) {
       const run = find(conversationId, ownerId);

@@ -122,7 +122,7 @@ export const runSteps = pgTable(
 
 /**
  * A person signed in with the OpenID Connect provider, known by the issuer and its `sub`. The conversations of an
- * account are owned by `account:<id>` (see lib/session.ts), so ownership stays one column.
+ * account are owned by `account:<id>` (see lib/services/session.ts), so ownership stays one column.
  */
 export const accounts = pgTable(
   'accounts',

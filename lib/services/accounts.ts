@@ -4,7 +4,7 @@ import { cache } from 'react';
 import { openPendingSignIn, PENDING_SIGN_IN_MAX_AGE_S, safeReturnPath, sealPendingSignIn } from '@/lib/auth/pending-sign-in';
 import { CALLBACK_PATH, type OidcSignIn } from '@/lib/auth/oidc';
 import { causeChain } from '@/lib/cause-chain';
-import { deleteAccountSession, signInAccount } from '@/lib/db/queries/accounts';
+import { accountOwner, deleteAccountSession, signInAccount } from '@/lib/db/queries/accounts';
 import type { SessionInfo } from '@/lib/contract';
 import { oidcSettings } from '@/lib/env';
 import { AppError } from '@/lib/errors';
@@ -18,7 +18,7 @@ import {
   SIGNED_IN_MAX_AGE_S,
   startAnonymousSession,
   type Session,
-} from '@/lib/session';
+} from '@/lib/services/session';
 import { getAppProcess } from './app-process';
 
 /** Holds what a sign-in started with until the provider sends the browser back; only the callback reads it. */
@@ -71,8 +71,12 @@ export async function finishSignIn(request: Request): Promise<string> {
       expiresAt: new Date(Date.now() + SIGNED_IN_MAX_AGE_S * 1000),
       guestOwner: current.account ? null : current.owner,
     });
+    const { store, runs } = await getAppProcess();
+    // Answers being written in the guest's chats go on, now the account's to follow and stop. (With several
+    // instances, one running elsewhere is found through the store, which the statement above already changed.)
+    if (!current.account) runs.registry.reown(current.owner, accountOwner(account.id));
     // Signing in again while signed in: the session it replaces ends.
-    if (current.account) await deleteAccountSession((await getAppProcess()).store.db, ownerOf(current.token));
+    if (current.account) await deleteAccountSession(store.db, ownerOf(current.token));
     await setSessionCookie(request, token, SIGNED_IN_MAX_AGE_S);
     console.info(JSON.stringify({ level: 'info', event: 'signed_in', account: account.id, carriedOver }));
     return pending.returnTo;

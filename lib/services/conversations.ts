@@ -10,7 +10,7 @@ import { listMessages } from '@/lib/db/queries/messages';
 import { listRunTraces } from '@/lib/db/queries/traces';
 import { AppError } from '@/lib/errors';
 import { getAppProcess } from '@/lib/services/app-process';
-import { readSession, type Session } from '@/lib/session';
+import { readSession, type Session } from '@/lib/services/session';
 
 const ConversationIdSchema = z.uuid();
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, ErrorBodySchema, SessionInfoSchema } from '@/lib/contract';
 import { freePort, startApp, type AppServer } from '../helpers/app-server';
-import { createClient, getConversation, newConversation, postPrompt, runPrompt, SESSION_COOKIE, type ApiClient } from '../helpers/api-client';
+import { createClient, getConversation, newConversation, postPrompt, readRun, runPrompt, SESSION_COOKIE, type ApiClient } from '../helpers/api-client';
 import { CLIENT_ID, CLIENT_SECRET, profileOf, startIssuerImpostor, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 import { signInThroughProvider } from '../helpers/sign-in';
@@ -136,6 +136,22 @@ describe.each(stores)('signing in with an OpenID Connect provider, on %s', (stor
     const second = await newConversation(anonymous);
     const back = (await signInThroughProvider(anonymous, 'hedy')).client;
     expect((await listOf(back)).map((c) => c.id).sort()).toEqual([first, second].sort());
+  });
+
+  it('hands an answer being written to the account signed in meanwhile, to follow and stop', async () => {
+    const guest = createClient(app.url);
+    const id = await newConversation(guest);
+    const running = await postPrompt(guest, id, 'Write a long poem about the sea');
+    expect(running.status).toBe(200);
+    const signedIn = (await signInThroughProvider(guest, 'barbara')).client;
+    const followed = await signedIn.fetch(`/api/conversations/${id}/stream`);
+    expect(followed.status).toBe(200);
+    const cancel = await signedIn.fetch(`/api/conversations/${id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(202);
+    const { events } = await readRun(followed);
+    expect(events.at(-1)?.event).toMatchObject({ type: 'done', value: { status: 'interrupted' } });
+    await running.text();
+    expect((await postPrompt(signedIn, id, 'And one about rivers')).status).toBe(200);
   });
 
   it('counts the rate limit per account, across its browsers', async () => {

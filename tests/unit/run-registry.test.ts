@@ -69,4 +69,18 @@ describe('the run registry', () => {
     expect(cancels).toHaveLength(0);
     expect(registry.find('c1', 'me')).toBe(run);
   });
+
+  it('hands a guest’s runs to the account it signed in to, and only those', async () => {
+    const registry = createRunRegistry();
+    const mine = fakeRun('c1');
+    const theirs = fakeRun('c2');
+    await registry.start('c1', 'guest', async () => mine.run);
+    await registry.start('c2', 'someone', async () => theirs.run);
+    expect(registry.reown('guest', 'account:1')).toBe(1);
+    expect(registry.find('c1', 'guest')).toBeUndefined();
+    expect(registry.cancel('c1', 'account:1')).toBe(mine.run);
+    expect(mine.cancels).toHaveLength(1);
+    await expect(registry.start('c1', 'account:1', async () => fakeRun('c1').run)).rejects.toMatchObject({ code: 'run_in_progress' });
+    expect(registry.find('c2', 'someone')).toBe(theirs.run);
+  });
 });

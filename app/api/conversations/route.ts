@@ -1,7 +1,7 @@
 import { CreateConversationBodySchema } from '@/lib/contract';
 import { createConversation, listConversations } from '@/lib/services/conversations';
 import { handle, methodNotAllowed, readOptionalJsonBody } from '@/lib/http';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { handle, methodNotAllowed } from '@/lib/http';
 import { sessionInfo } from '@/lib/services/accounts';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 
 export const dynamic = 'force-dynamic';
 

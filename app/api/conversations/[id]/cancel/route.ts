@@ -2,7 +2,7 @@ import { cancelRun } from '@/lib/agent/run-lookup';
 import { getAppProcess } from '@/lib/services/app-process';
 import { parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 
 type Context = { params: Promise<{ id: string }> };
 

@@ -3,7 +3,7 @@ import { ForkBodySchema } from '@/lib/contract';
 import { getAppProcess } from '@/lib/services/app-process';
 import { parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 
 type Context = { params: Promise<{ id: string }> };
 

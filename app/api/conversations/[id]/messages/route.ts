@@ -5,7 +5,7 @@ import { AppError } from '@/lib/errors';
 import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
 import { getAppProcess } from '@/lib/services/app-process';
 import { parseConversationId } from '@/lib/services/conversations';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 import { sseResponse } from '@/lib/stream/sse';
 
 type Context = { params: Promise<{ id: string }> };

@@ -1,6 +1,6 @@
 import { getRunTraces, parseConversationId } from '@/lib/services/conversations';
 import { handle, methodNotAllowed } from '@/lib/http';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 
 type Context = { params: Promise<{ id: string }> };
 

@@ -3,7 +3,7 @@ import { getEnv } from '@/lib/env';
 import { handle, methodNotAllowed } from '@/lib/http';
 import { getAppProcess } from '@/lib/services/app-process';
 import { parseConversationId } from '@/lib/services/conversations';
-import { requireSession } from '@/lib/session';
+import { requireSession } from '@/lib/services/session';
 import { parseLastEventId, sseResponse } from '@/lib/stream/sse';
 
 type Context = { params: Promise<{ id: string }> };

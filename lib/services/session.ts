@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cookies } from 'next/headers';
 import { cache } from 'react';
 import { accountOwner, selectSessionAccount, type Account } from '@/lib/db/queries/accounts';
-import { getAppProcess } from '@/lib/services/app-process';
+import { getAppProcess } from './app-process';
 
 /**
  * Sessions. A browser's session is a random token in an httpOnly cookie. An anonymous session's token is its own
