@@ -1,8 +1,8 @@
-import type { AppError } from '@/lib/errors';
+import { AppError } from '@/lib/errors';
 import { escapeHtml, plainPage } from '@/lib/plain-page';
 
 /** Whether the request is a browser's page load (it takes HTML) rather than an API client's. */
-export function wantsPage(request: Request): boolean {
+function wantsPage(request: Request): boolean {
   return (request.headers.get('accept') ?? '').includes('text/html');
 }
 
@@ -18,4 +18,19 @@ export function signInFailedPage(error: AppError): Response {
     status: error.status,
     headers: error.retryAfterS === undefined ? {} : { 'Retry-After': String(error.retryAfterS) },
   });
+}
+
+/**
+ * For the sign-in routes a browser is sent to: a sign-in that cannot go on is a page for a person (who has no use for
+ * JSON), and the usual JSON error for an API client.
+ */
+export function showingSignInErrors(handler: (request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    try {
+      return await handler(request);
+    } catch (error) {
+      if (error instanceof AppError && error.code.startsWith('sign_in') && wantsPage(request)) return signInFailedPage(error);
+      throw error;
+    }
+  };
 }

@@ -4,31 +4,33 @@ import { freePort, startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, postPrompt, readRun, runPrompt, SESSION_COOKIE, type ApiClient } from '../helpers/api-client';
 import { CLIENT_ID, CLIENT_SECRET, profileOf, startIssuerImpostor, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { signInThroughProvider } from '../helpers/sign-in';
 
 explainSkippedPostgres();
+explainSkippedRedis();
 const stores = ['PGlite', ...(POSTGRES_URL ? ['PostgreSQL'] : [])];
 const RATE_LIMIT_RUNS = 6;
 const AUTH_SECRET = 'a-test-secret-of-at-least-32-characters!';
+
+/** The settings of an app signing in with `issuer`, whose public URL is `appUrl`. */
+const signingEnv = (issuer: string, appUrl: string, env: Record<string, string> = {}) => ({
+  AUTH_OIDC_ISSUER: issuer,
+  AUTH_OIDC_CLIENT_ID: CLIENT_ID,
+  AUTH_OIDC_CLIENT_SECRET: CLIENT_SECRET,
+  AUTH_SECRET,
+  APP_URL: appUrl,
+  // Slow enough that a stop arrives while the answer is being written.
+  DEMO_TOKEN_DELAY_MS: '20',
+  ...env,
+});
 
 /** The app, on a port chosen first, signing in with `issuer` (the provider's callback is registered on it). */
 async function startSigningApp(issuer: (callbackUrl: string) => Promise<OidcProvider>, env: Record<string, string> = {}) {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   const provider = await issuer(`${appUrl}/api/auth/callback/oidc`);
-  const app = await startApp(
-    {
-      AUTH_OIDC_ISSUER: provider.issuer,
-      AUTH_OIDC_CLIENT_ID: CLIENT_ID,
-      AUTH_OIDC_CLIENT_SECRET: CLIENT_SECRET,
-      AUTH_SECRET,
-      APP_URL: appUrl,
-      // Slow enough that a stop arrives while the answer is being written.
-      DEMO_TOKEN_DELAY_MS: '20',
-      ...env,
-    },
-    { port },
-  );
+  const app = await startApp(signingEnv(provider.issuer, appUrl, env), { port });
   return { app, provider };
 }
 
@@ -206,3 +208,71 @@ describe('a provider whose ID tokens name another issuer', () => {
     expect(app.logs()).toMatch(/"event":"sign_in_failed".*"claim":"iss"/);
   });
 });
+
+describe('a provider that cannot be reached', () => {
+  let app: AppServer;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // Nothing listens at the issuer.
+    const issuer = `http://127.0.0.1:${await freePort()}`;
+    app = await startApp(signingEnv(issuer, `http://127.0.0.1:${port}`), { port });
+  });
+  afterAll(() => app?.stop());
+
+  it('keeps serving guests, and says sign-in is unavailable: a page for a browser, 503 for a client', async () => {
+    const guest = createClient(app.url);
+    await runPrompt(guest, await newConversation(guest), 'How do rivers form?');
+    const forClient = await guest.fetch('/api/auth/signin/oidc', { redirect: 'manual' });
+    expect(forClient.status).toBe(503);
+    expect(forClient.headers.get('retry-after')).toBe('5');
+    expect(await errorCode(forClient)).toBe('sign_in_unavailable');
+    const forBrowser = await guest.fetch('/api/auth/signin/oidc', { redirect: 'manual', headers: { Accept: 'text/html,*/*' } });
+    expect(forBrowser.status).toBe(503);
+    expect(forBrowser.headers.get('content-type')).toContain('text/html');
+    expect(await forBrowser.text()).toContain('The sign-in provider could not be reached');
+  });
+});
+
+describe.runIf(POSTGRES_URL && REDIS_URL)('signing in with two instances sharing PostgreSQL and Redis', () => {
+  let a: AppServer;
+  let b: AppServer;
+  let provider: OidcProvider;
+  let drop = async () => {};
+
+  beforeAll(async () => {
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    drop = scratch.drop;
+    // Both behind one public URL (APP_URL, A's here): the provider sends the browser back to either.
+    const port = await freePort();
+    const appUrl = `http://127.0.0.1:${port}`;
+    provider = await startOidcProvider(`${appUrl}/api/auth/callback/oidc`);
+    const env = signingEnv(provider.issuer, appUrl, { DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! });
+    [a, b] = await Promise.all([startApp(env, { port }), startApp(env)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await provider?.close();
+    await drop();
+  });
+
+  it('carries a guest chat made on one over, serves the account on both, and a sign-out on one ends it on the other', async () => {
+    const guestOnB = createClient(b.url);
+    const id = await newConversation(guestOnB);
+    await runPrompt(guestOnB, id, 'How do rivers form?');
+    // The same browser (the same cookie) signs in through A.
+    const onA = (await signInThroughProvider(createClient(a.url, tokenOf(guestOnB)), 'ada')).client;
+    const onB = createClient(b.url, tokenOf(onA));
+    expect(await sessionOf(onB)).toEqual({ signIn: 'available', account: profileOf('ada') });
+    expect((await listOf(onB)).map((c) => c.id)).toEqual([id]);
+    const next = await postPrompt(onB, id, 'And lakes?');
+    expect(next.status).toBe(200);
+    await next.text();
+
+    const signOut = await onB.fetch('/api/auth/signout', { method: 'POST', redirect: 'manual' });
+    expect(signOut.status).toBe(303);
+    expect(await sessionOf(onA)).toEqual({ signIn: 'available', account: null });
+    expect((await onA.fetch(`/api/conversations/${id}`)).status).toBe(404);
+  });
+});
+

@@ -14,7 +14,8 @@ export function accountOwner(accountId: string): string {
 /**
  * Signs a browser in, in one statement: the account (made on its first sign-in, its name and email brought up to
  * date on every one), the new signed-in session, and the guest session's conversations handed to the account. One
- * statement, so a failure leaves no session without its chats or chats moved without a session.
+ * statement, so a failure leaves no session without its chats or chats moved without a session. Sessions past
+ * their expiry (of anyone) are cleared on the way.
  */
 export async function signInAccount(
   db: Db,
@@ -39,6 +40,8 @@ export async function signInAccount(
       ), session as (
         insert into account_sessions (token_hash, account_id, expires_at)
         select ${sign.tokenHash}, id, ${sign.expiresAt.toISOString()}::timestamptz from account
+      ), expired as (
+        delete from account_sessions where expires_at < now()
       ), carried as (
         update conversations set owner_id = 'account:' || (select id from account)::text
         where owner_id = ${sign.guestOwner ?? ''} and ${sign.guestOwner !== null}
