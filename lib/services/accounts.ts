@@ -61,17 +61,18 @@ export async function finishSignIn(request: Request): Promise<string> {
   try {
     if (!pending) throw new AppError('sign_in_failed', 'This sign-in was started in another browser or took too long. Sign in again.');
     const refused = search.get('error');
-    if (refused) throw new AppError('sign_in_failed', `The sign-in provider refused the sign-in (${refused}). Sign in again.`);
+    // The provider's error code (`access_denied`...), named only when it looks like one: the URL is anyone's to write.
+    if (refused !== null) throw new AppError('sign_in_failed', `The sign-in provider refused the sign-in${/^[a-z_]{1,64}$/.test(refused) ? ` (${refused})` : ''}. Sign in again.`);
     const identity = await signIn.finish(search, pending);
     const current = await requireSession(request);
     const token = newSignedInToken();
-    const { account, carriedOver } = await signInAccount((await getAppProcess()).store.db, {
+    const { store, runs } = await getAppProcess();
+    const { account, carriedOver } = await signInAccount(store.db, {
       ...identity,
       tokenHash: ownerOf(token),
       expiresAt: new Date(Date.now() + SIGNED_IN_MAX_AGE_S * 1000),
       guestOwner: current.account ? null : current.owner,
     });
-    const { store, runs } = await getAppProcess();
     // Answers being written in the guest's chats go on, now the account's to follow and stop. (With several
     // instances, one running elsewhere is found through the store, which the statement above already changed.)
     if (!current.account) runs.registry.reown(current.owner, accountOwner(account.id));

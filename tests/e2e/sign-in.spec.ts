@@ -139,4 +139,18 @@ test.describe('signing in, in the browser', () => {
     await signInAtProvider(page, 'mallory');
     await expect(page.locator('aside').getByRole('group', { name: 'Account' })).toContainText('Mallory');
   });
+
+  test('cancelling at the provider comes back to a page that says so, still a guest with the chat', async ({ page }) => {
+    await newChat(page, app.url);
+    await send(page, 'How do rivers form?');
+    await settle(page);
+    await page.route('https://fonts.googleapis.com/**', (route) => route.abort());
+    await page.locator('aside').getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: '[ Cancel ]' }).click();
+    await expect(page.getByRole('heading', { name: 'You are not signed in' })).toBeVisible();
+    await expect(page.getByText('The sign-in provider refused the sign-in (access_denied). Sign in again.')).toBeVisible();
+    await page.getByRole('link', { name: 'Back to Sluice' }).click();
+    await expect(page.locator('aside').getByRole('link', { name: 'How do rivers form?' })).toBeVisible();
+    await expect(page.locator('aside').getByRole('link', { name: 'Sign in' })).toBeVisible();
+  });
 });
