@@ -9,7 +9,7 @@ import type { SessionInfo } from '@/lib/contract';
 import { oidcSettings } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import {
-  isHttps,
+  cookieOptions,
   newSignedInToken,
   ownerOf,
   readSession,
@@ -36,14 +36,8 @@ export async function beginSignIn(request: Request): Promise<URL> {
   const { signIn, secret } = await requireSignIn();
   const returnTo = safeReturnPath(new URL(request.url).searchParams.get('returnTo'));
   const { url, pending } = await signIn.begin(returnTo);
-  (await cookies()).set(PENDING_COOKIE, await sealPendingSignIn(pending, secret), {
-    httpOnly: true,
-    // Lax: sent along when the provider sends the browser back (a top-level GET from another site).
-    sameSite: 'lax',
-    secure: isHttps(request),
-    path: CALLBACK_PATH,
-    maxAge: PENDING_SIGN_IN_MAX_AGE_S,
-  });
+  // Only the callback reads it; Lax lets it come along when the provider sends the browser back.
+  (await cookies()).set(PENDING_COOKIE, await sealPendingSignIn(pending, secret), cookieOptions(request, CALLBACK_PATH, PENDING_SIGN_IN_MAX_AGE_S));
   return url;
 }
 
@@ -73,11 +67,14 @@ export async function finishSignIn(request: Request): Promise<string> {
       expiresAt: new Date(Date.now() + SIGNED_IN_MAX_AGE_S * 1000),
       guestOwner: current.account ? null : current.owner,
     });
-    // Answers being written in the guest's chats go on, now the account's to follow and stop. (With several
-    // instances, one running elsewhere is found through the store, which the statement above already changed.)
-    if (!current.account) runs.registry.reown(current.owner, accountOwner(account.id));
-    // Signing in again while signed in: the session it replaces ends.
-    if (current.account) await deleteAccountSession(store.db, ownerOf(current.token));
+    if (current.account) {
+      // Signing in again while signed in: the session it replaces ends.
+      await deleteAccountSession(store.db, ownerOf(current.token));
+    } else {
+      // Answers being written in the guest's chats go on, now the account's to follow and stop. (With several
+      // instances, one running elsewhere is found through the store, which the statement above already changed.)
+      runs.registry.reown(current.owner, accountOwner(account.id));
+    }
     await setSessionCookie(request, token, SIGNED_IN_MAX_AGE_S);
     console.info(JSON.stringify({ level: 'info', event: 'signed_in', account: account.id, carriedOver }));
     return pending.returnTo;

@@ -62,15 +62,17 @@ export function isHttps(request: Request): boolean {
   return (forwarded ?? new URL(request.url).protocol.replace(':', '')) === 'https';
 }
 
-/** Puts a session's token in the browser's cookie: httpOnly, SameSite=Lax, Secure over HTTPS. */
+/**
+ * What every cookie of ours is: httpOnly, SameSite=Lax (sent along when a link or the sign-in provider brings the
+ * browser here from another site), Secure over HTTPS.
+ */
+export function cookieOptions(request: Request, path: string, maxAgeS: number) {
+  return { httpOnly: true, sameSite: 'lax', secure: isHttps(request), path, maxAge: maxAgeS } as const;
+}
+
+/** Puts a session's token in the browser's cookie. */
 export async function setSessionCookie(request: Request, token: string, maxAgeS: number): Promise<void> {
-  (await cookies()).set(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: isHttps(request),
-    path: '/',
-    maxAge: maxAgeS,
-  });
+  (await cookies()).set(SESSION_COOKIE, token, cookieOptions(request, '/', maxAgeS));
 }
 
 /** A new anonymous session, its cookie set on the response. */

@@ -6,9 +6,12 @@ import { selectRows } from './rows';
 
 export type Account = { id: string; name: string | null; email: string | null };
 
-/** What owns an account's conversations: never a session's owner (a base64url hash has no colon). */
+/** Before an account's id, the owner of its conversations: never a session's owner (a base64url hash has no colon). */
+const ACCOUNT_OWNER_PREFIX = 'account:';
+
+/** What owns an account's conversations. */
 export function accountOwner(accountId: string): string {
-  return `account:${accountId}`;
+  return `${ACCOUNT_OWNER_PREFIX}${accountId}`;
 }
 
 /**
@@ -43,7 +46,7 @@ export async function signInAccount(
       ), expired as (
         delete from account_sessions where expires_at < now()
       ), carried as (
-        update conversations set owner_id = 'account:' || (select id from account)::text
+        update conversations set owner_id = ${ACCOUNT_OWNER_PREFIX} || (select id from account)::text
         where owner_id = ${sign.guestOwner ?? ''} and ${sign.guestOwner !== null}
         returning 1
       )
