@@ -99,6 +99,8 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('mode'), value: ResponseStepSchema }),
   z.object({ type: z.literal('delta'), value: z.string() }),
+  /** A conversation's first run: the title a model wrote, when it was ready before `done` (it is stored either way). */
+  z.object({ type: z.literal('title'), value: z.object({ title: z.string() }) }),
   z.object({ type: z.literal('done'), value: ChatItemSchema }),
   z.object({ type: z.literal('error'), value: ErrorInfoSchema }),
 ]);
@@ -126,6 +128,23 @@ export const ForkBodySchema = z
   })
   .refine((body) => body.prompt === undefined || body.step === 'prompt', 'a replacement prompt needs step "prompt"');
 export type ForkBody = z.infer<typeof ForkBodySchema>;
+
+/** PostgreSQL's text cannot hold NUL; a title with one is refused rather than failing in the store. */
+const NUL = /\u0000/;
+
+/** `PATCH /api/conversations/{id}`: a new title, 1 to 120 characters once trimmed. */
+export const RenameConversationBodySchema = z.object(
+  {
+    title: z
+      .string({ error: 'title must be a string' })
+      .trim()
+      .min(1, 'title must not be blank')
+      .max(120, 'title must be at most 120 characters')
+      .refine((s) => !LONE_SURROGATE.test(s) && !NUL.test(s), 'title must be valid Unicode text without NUL'),
+  },
+  { error: 'the body must be a JSON object with a title' },
+);
+export type RenameConversationBody = z.infer<typeof RenameConversationBodySchema>;
 
 /** `POST /api/conversations` takes no fields yet: an empty body or a JSON object. */
 export const CreateConversationBodySchema = z.object({}, { error: 'the body must be a JSON object' });

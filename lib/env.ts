@@ -11,6 +11,7 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   CHAT_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4o-mini')),
   ROUTER_MODEL: optionalString,
+  TITLE_MODEL: optionalString,
   DEMO_TOKEN_DELAY_MS: intWithDefault(35),
   SAFETY_CHECK: z.preprocess(emptyToUndefined, z.enum(['moderation', 'rules', 'off']).optional()),
   PRE_STEPS: z.preprocess(emptyToUndefined, z.enum(['parallel', 'sequential']).default('parallel')),

@@ -5,6 +5,7 @@ import { readStreamEvents } from '@/lib/stream/read-sse';
 import { coalesceEvents } from '@/lib/chat/coalesce-events';
 import { isBusy, liveTurnReducer, visibleTurn, type LiveTurnAction } from '@/lib/chat/live-turn';
 import { peekHandOff, recordHandOff, takeHandOff } from '@/lib/chat/turn-hand-off';
+import { showLiveTitle } from '@/components/sidebar/live-titles';
 
 /** Why a prompt could not be sent: the caller gives the prompt back with this message. */
 export type SendRefusal = { message: string };
@@ -144,6 +145,15 @@ export function useRun({ conversationId, persistedCount, running }: { conversati
       showStored();
     }
   }, [persistedCount, showStored]);
+
+  // A title the model wrote for this new conversation shows at once, in the sidebar and the window's title.
+  const title = turn?.title ?? null;
+  useEffect(() => {
+    const id = idRef.current;
+    if (!title || !id) return;
+    showLiveTitle(id, title);
+    document.title = `${title} · Sluice`;
+  }, [title]);
 
   const stop = useCallback(async () => {
     const id = idRef.current;

@@ -1,7 +1,6 @@
 import Link from 'next/link';
 import { listVisitorConversations } from '@/lib/services/conversations';
-import { DeleteConversationButton } from '@/components/sidebar/DeleteConversationButton';
-import { SidebarLink } from '@/components/sidebar/SidebarLink';
+import { ConversationItem } from '@/components/sidebar/ConversationItem';
 
 export async function Sidebar() {
   const conversations = await listVisitorConversations();
@@ -18,15 +17,11 @@ export async function Sidebar() {
         <p className="px-3 text-sm text-muted-foreground">No conversations yet.</p>
       ) : (
         <ul className="flex min-h-0 flex-col gap-0.5 overflow-y-auto">
-          {conversations.map((conversation) => {
-            const title = conversation.title || 'New conversation';
-            return (
-              <li key={conversation.id} className="group flex items-center gap-1">
-                <SidebarLink href={`/c/${conversation.id}`}>{title}</SidebarLink>
-                <DeleteConversationButton id={conversation.id} title={title} />
-              </li>
-            );
-          })}
+          {conversations.map((conversation) => (
+            <li key={conversation.id} className="group flex items-center gap-1">
+              <ConversationItem id={conversation.id} title={conversation.title} />
+            </li>
+          ))}
         </ul>
       )}
     </nav>

@@ -43,16 +43,6 @@ export function toAssistantMessage(
   return { content: text, type: step === 'generate_code' ? 'code' : 'text', status, ...mode };
 }
 
-/** A conversation's title is its first prompt, cut to 60 characters at a word boundary. */
-export function titleFromPrompt(prompt: string, max = 60): string {
-  const flat = prompt.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const cut = flat.slice(0, max + 1);
-  const lastSpace = cut.lastIndexOf(' ');
-  const head = lastSpace > 0 ? cut.slice(0, lastSpace) : flat.slice(0, max);
-  return head.trimEnd();
-}
-
 /** The answer a run's readers saw, from its events: what is stored when its producer was lost. */
 export function answerSeen(events: StreamEvent[]): { content: string; mode: ResponseStep | null } {
   let content = '';

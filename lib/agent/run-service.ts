@@ -4,6 +4,7 @@ import { agentMachine } from '@/lib/agent/machine';
 import { createHeldTurns, type HeldTurns } from '@/lib/agent/held-turns';
 import { singleProcess, type RunPlacement } from '@/lib/agent/run-placement';
 import type { RunRegistry } from '@/lib/agent/run-registry';
+import { createTitleWriter, type TitleWriter } from '@/lib/agent/titles';
 import { createTraceSink, type TraceSink } from '@/lib/agent/trace-writer';
 import type { Db } from '@/lib/db/client';
 import type { RunQuota } from '@/lib/db/queries/turns';
@@ -44,6 +45,8 @@ export type RunService = {
   storeRetryMs: number;
   /** Answers whose runs ended while the store was away, until it takes them. */
   held: HeldTurns;
+  /** Titles a conversation beside its first run. */
+  writeTitle: TitleWriter;
 };
 
 export function createRunService({
@@ -59,5 +62,15 @@ export function createRunService({
     actors: createAgentActors(models),
     guards: { preStepsInParallel: () => preSteps === 'parallel' },
   });
-  return { db, machine, registry, quota, placement, traces: createTraceSink(db), storeRetryMs, held: createHeldTurns() };
+  return {
+    db,
+    machine,
+    registry,
+    quota,
+    placement,
+    traces: createTraceSink(db),
+    storeRetryMs,
+    held: createHeldTurns(),
+    writeTitle: createTitleWriter(models.chat),
+  };
 }

@@ -8,6 +8,7 @@ import type { RunHandle } from '@/lib/agent/run-registry';
 import type { AgentMachine, RunService } from '@/lib/agent/run-service';
 import { createTraceWriter } from '@/lib/agent/trace-writer';
 import type { ChatItem, ResponseStep, StreamEvent } from '@/lib/contract';
+import { storeWrittenTitle } from '@/lib/db/queries/conversations';
 import { finishRun, finishTurn } from '@/lib/db/queries/turns';
 import { retryWhileStoreUnavailable } from '@/lib/db/store-errors';
 import { toAppError } from '@/lib/errors';
@@ -34,7 +35,16 @@ const traceSnapshot = ({ value, context }: SnapshotFrom<AgentMachine>) => ({ val
  */
 export function wireRun(
   { db, traces, storeRetryMs, held: heldTurns }: RunService,
-  args: { actor: AgentActor; runId: string; conversationId: string; prompt: string; history: Promise<ChatItem[]>; claim: RunClaim },
+  args: {
+    actor: AgentActor;
+    runId: string;
+    conversationId: string;
+    prompt: string;
+    history: Promise<ChatItem[]>;
+    claim: RunClaim;
+    /** The title a model is writing for a new conversation, if this is its first run. */
+    title?: Promise<string | null> | null;
+  },
 ): RunHandle {
   const { actor, runId, conversationId, prompt } = args;
   // Stopping the machine aborts the model call; what it wrote is stored as interrupted.
@@ -71,9 +81,14 @@ export function wireRun(
     }, ANSWER_CHECKPOINT_MS);
   };
 
+  // The mode the run answers in, once decided; null when the turn ended before one was.
+  let decideMode: (step: ResponseStep | null) => void = () => {};
+  const modeDecided = new Promise<ResponseStep | null>((resolve) => (decideMode = resolve));
+
   const end = () => {
     if (settled) return;
     settled = true;
+    decideMode(null);
     clearInterval(checkpoint);
     log.close();
     actor.stop();
@@ -149,6 +164,7 @@ export function wireRun(
 
   actor.on('step', onStep);
   actor.on('mode', (emitted) => {
+    decideMode(emitted.step);
     send(toStreamEvent(emitted)!);
     startCheckpoints(emitted.step);
   });
@@ -156,6 +172,17 @@ export function wireRun(
   actor.on('call', (emitted) => trace.stepCall(emitted.step, emitted.call));
   actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
   actor.subscribe({ error: fail });
+
+  if (args.title) {
+    // Stored only for a prompt the agent answers (a refused one keeps its first-prompt title); an event only while
+    // the log is open, so it comes before `done` or not at all.
+    void Promise.all([args.title, modeDecided])
+      .then(async ([title, mode]) => {
+        if (!title || !mode || mode === 'unsafe_response') return;
+        if (await storeWrittenTitle(db, conversationId, title)) send({ type: 'title', value: { title } });
+      })
+      .catch((error: unknown) => console.warn('[sluice] could not store a written title', error));
+  }
 
   return { id: runId, conversationId, log, cancel: stop, finished };
 }

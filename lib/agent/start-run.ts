@@ -1,8 +1,8 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
-import { titleFromPrompt } from '@/lib/agent/run-events';
 import type { RunHandle } from '@/lib/agent/run-registry';
+import { titleFromPrompt } from '@/lib/agent/titles';
 import type { AgentMachine, RunService } from '@/lib/agent/run-service';
 import { wireRun } from '@/lib/agent/run-wiring';
 import type { ChatItem, Mode } from '@/lib/contract';
@@ -74,6 +74,8 @@ async function launchRun(
     throw refusal(turn);
   }
 
+  // A new conversation's first prompt: a model writes its title beside the run (never in front of it).
+  const title = turn.priorMessages === 0 && !reuse ? service.writeTitle(prompt) : null;
   // The messages before this prompt, for the `chat_history` event; read beside the model calls, not before them.
   const history: Promise<ChatItem[]> =
     turn.priorMessages === 0
@@ -89,7 +91,7 @@ async function launchRun(
     claim.release();
     throw error;
   }
-  const run = wireRun(service, { actor, runId, conversationId, prompt, history, claim });
+  const run = wireRun(service, { actor, runId, conversationId, prompt, history, claim, title });
   actor.start();
   actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
   return run;

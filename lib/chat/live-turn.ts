@@ -13,6 +13,8 @@ export type LiveTurn = {
   phase: 'streaming' | 'stopping' | 'finished';
   result: ChatItem | null;
   error: ErrorInfo | null;
+  /** The title a model wrote for the conversation, when this first turn brought one. */
+  title: string | null;
 };
 
 export type LiveTurnAction =
@@ -44,6 +46,8 @@ function applyEvent(turn: LiveTurn, event: StreamEvent): LiveTurn {
       return { ...turn, mode: event.value };
     case 'delta':
       return { ...turn, text: turn.text + event.value };
+    case 'title':
+      return { ...turn, title: event.value.title };
     case 'done':
       return { ...turn, phase: 'finished', progress: null, result: event.value, text: event.value.content };
     case 'error':
@@ -58,7 +62,7 @@ const failTurn = (turn: LiveTurn, message: string) =>
 export function liveTurnReducer(turn: LiveTurn | null, action: LiveTurnAction): LiveTurn | null {
   if (action.type === 'started' || action.type === 'resumed') {
     const prompt = action.type === 'started' ? action.prompt : null;
-    return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', phase: 'streaming', result: null, error: null };
+    return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', phase: 'streaming', result: null, error: null, title: null };
   }
   if (action.type === 'restored') return action.turn;
   if (action.type === 'withdrawn' || turn === null) return null;

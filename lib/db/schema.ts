@@ -22,6 +22,11 @@ export const conversations = pgTable(
     /** The session that made it (the SHA-256 of its cookie token): only that session sees it. */
     ownerId: text('owner_id').notNull(),
     title: text('title').notNull().default(''),
+    /**
+     * Who wrote the title: `prompt` (the first prompt, cut), `model` (written beside the first run) or `user` (a
+     * rename, which nothing overwrites).
+     */
+    titleSource: text('title_source', { enum: ['prompt', 'model', 'user'] }).notNull().default('prompt'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The agent's persisted XState snapshot, taken when it rests in `prompt` between turns. */

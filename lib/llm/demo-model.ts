@@ -69,6 +69,20 @@ export function demoAnswer(step: ModelResponseStep, prompt: string): string {
   }
 }
 
+const POLITE_OPENING = /^((please|kindly)\s+|(can|could|would|will) you\s+|i(?:'d| would) like you to\s+|i want you to\s+|help me\s+)+/i;
+const MAKE_OPENING = /^(write|give|make|create|compose|generate|show)(\s+me)?\s+((a|an|some|the)\s+)?/i;
+
+/**
+ * The demo model's title: the prompt's first sentence without "please, can you write me a", capitalised
+ * ("Write a poem about the sea" is "Poem about the sea"). lib/agent/titles.ts cuts it to size.
+ */
+export function demoTitle(prompt: string): string {
+  const first = prompt.trim().split(/\n|(?<=[.!?])\s/)[0] ?? '';
+  let title = first.replace(POLITE_OPENING, '');
+  title = title.replace(MAKE_OPENING, '').replace(/[.!]+$/, '').trim() || first;
+  return title.charAt(0).toUpperCase() + title.slice(1);
+}
+
 /**
  * Offline, deterministic, and honest about what it is. Its trace shows the request a real model would be sent,
  * with estimated token counts.
@@ -99,6 +113,9 @@ export function createDemoModel(tokenDelayMs: number): ChatModel {
       } finally {
         if (text !== '') observe({ type: 'usage', usage: estimatedUsage(messages, text) });
       }
+    },
+    async writeTitle(prompt) {
+      return demoTitle(prompt);
     },
   };
 }

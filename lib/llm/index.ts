@@ -28,6 +28,7 @@ export function createModels(env: Env): Models {
       client,
       chatModel: env.CHAT_MODEL,
       routerModel: env.ROUTER_MODEL ?? env.CHAT_MODEL,
+      titleModel: env.TITLE_MODEL ?? env.ROUTER_MODEL ?? env.CHAT_MODEL,
       idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS,
     }),
     safety: createSafetyCheck(env, client),

@@ -2,7 +2,7 @@ import 'server-only';
 import OpenAI from 'openai';
 import type { TokenUsage } from '@/lib/contract';
 import { AppError } from '@/lib/errors';
-import { estimatedUsage, JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT, toMessages } from '@/lib/llm/prompts';
+import { estimatedUsage, JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT, TITLE_PROMPT, toMessages } from '@/lib/llm/prompts';
 import { ignoreCall, type ChatModel } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
 
@@ -10,6 +10,8 @@ export type OpenAIModelOptions = {
   client: OpenAI;
   chatModel: string;
   routerModel: string;
+  /** Writes conversation titles: TITLE_MODEL, else the router's model. */
+  titleModel: string;
   /** Longest silence allowed between two chunks: the SDK's own timeout stops counting once headers arrive. */
   idleTimeoutMs: number;
 };
@@ -46,7 +48,7 @@ function idleAbort(signal: AbortSignal, idleMs: number) {
   };
 }
 
-export function createOpenAIModel({ client, chatModel, routerModel, idleTimeoutMs }: OpenAIModelOptions): ChatModel {
+export function createOpenAIModel({ client, chatModel, routerModel, titleModel, idleTimeoutMs }: OpenAIModelOptions): ChatModel {
   return {
     provider: 'openai',
     chatModel,
@@ -116,6 +118,21 @@ export function createOpenAIModel({ client, chatModel, routerModel, idleTimeoutM
         watch.dispose();
         // Cut short or complete, the step used tokens: counted when the server said, estimated when it did not.
         if (text !== '' || usage) observe({ type: 'usage', usage: usage ?? estimatedUsage(request.messages, text) });
+      }
+    },
+
+    async writeTitle(prompt, signal) {
+      const watch = idleAbort(signal, idleTimeoutMs);
+      try {
+        const completion = await client.chat.completions.create(
+          { model: titleModel, messages: toMessages(TITLE_PROMPT, [{ role: 'user', content: prompt }]), temperature: 0.2 },
+          { signal: watch.signal },
+        );
+        return completion.choices?.[0]?.message?.content ?? '';
+      } catch (error) {
+        throw toUpstreamError(error, signal, watch.timedOut);
+      } finally {
+        watch.dispose();
       }
     },
   };

@@ -20,6 +20,10 @@ export const RESPONSE_PROMPTS: Record<ModelResponseStep, string> = {
     'You are a programmer. Respond with only code, in one fenced Markdown code block with a language tag, and no other text at all.',
 };
 
+/** How a title is asked for: the user's first message follows as the only other message. */
+export const TITLE_PROMPT = `Write a title for a chat that begins with the user's message that follows.
+At most six words, in the language of that message. Answer with the title alone: no quotes, no trailing period, no preface.`;
+
 /** Fixed texts for the steps that never call a model. */
 export const FIXED_RESPONSES: Record<FixedTextStep, string> = {
   prompt_for_more:

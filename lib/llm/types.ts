@@ -27,6 +27,8 @@ export interface ChatModel {
   decideMode(history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): Promise<unknown>;
   /** Text deltas as the model produces them; ends quietly when `signal` aborts. */
   streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): AsyncIterable<string>;
+  /** A short title for a conversation that begins with `prompt`, as the model wrote it (lib/agent/titles.ts cleans it). */
+  writeTitle(prompt: string, signal: AbortSignal): Promise<string>;
 }
 
 export interface SafetyCheck {

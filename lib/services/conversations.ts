@@ -4,7 +4,14 @@ import { cache } from 'react';
 import { z } from 'zod';
 import { isRunning, stopRunAndWait } from '@/lib/agent/run-lookup';
 import type { Conversation, ConversationSummary, RunTrace } from '@/lib/contract';
-import { deleteConversationRow, findConversation, forkOriginOf, insertConversation, selectConversations } from '@/lib/db/queries/conversations';
+import {
+  deleteConversationRow,
+  findConversation,
+  forkOriginOf,
+  insertConversation,
+  selectConversations,
+  updateConversationTitle,
+} from '@/lib/db/queries/conversations';
 import { listForks } from '@/lib/db/queries/forks';
 import { listMessages } from '@/lib/db/queries/messages';
 import { listRunTraces } from '@/lib/db/queries/traces';
@@ -46,6 +53,14 @@ export async function getRunTraces(session: Session, id: string): Promise<RunTra
   const { db } = (await getAppProcess()).store;
   if (!(await findConversation(db, id, session.owner))) throw new AppError('not_found');
   return listRunTraces(db, id);
+}
+
+/** A rename is the person's: no title a model writes later replaces it. 404 as for `getConversation`. */
+export async function renameConversation(session: Session, id: string, title: string): Promise<ConversationSummary> {
+  const { store } = await getAppProcess();
+  const renamed = await updateConversationTitle(store.db, id, session.owner, title);
+  if (!renamed) throw new AppError('not_found');
+  return renamed;
 }
 
 /** Deleting stops whatever is running in the conversation first. */

@@ -67,7 +67,7 @@ const cases: Case[] = [
   // methods a route does not serve
   { what: 'PUT on the list', method: 'PUT', path: () => '/api/conversations', status: 405, code: 'method_not_allowed' },
   { what: 'DELETE on the list', method: 'DELETE', path: () => '/api/conversations', status: 405, code: 'method_not_allowed' },
-  { what: 'PATCH on a conversation', method: 'PATCH', path: () => `/api/conversations/${id}`, status: 405, code: 'method_not_allowed' },
+  { what: 'PUT on a conversation', method: 'PUT', path: () => `/api/conversations/${id}`, status: 405, code: 'method_not_allowed' },
   { what: 'GET on messages', method: 'GET', path: messages, status: 405, code: 'method_not_allowed' },
   { what: 'PUT on cancel', method: 'PUT', path: () => `/api/conversations/${id}/cancel`, status: 405, code: 'method_not_allowed' },
   { what: 'POST on stream', method: 'POST', path: () => `/api/conversations/${id}/stream`, status: 405, code: 'method_not_allowed' },

@@ -24,10 +24,14 @@ const expectedSequence = (step: ResponseStep) => [
   'done',
 ];
 
-/** The event sequence, with the two parallel steps folded together and consecutive deltas as one `delta+`. */
+/**
+ * The event sequence, with the two parallel steps folded together and consecutive deltas as one `delta+`. A first
+ * run's `title` comes whenever the title is stored (checked on its own), so it is left out.
+ */
 function shape(events: { event: { type: string; value: unknown } }[]) {
   const out: string[] = [];
   for (const { event } of events) {
+    if (event.type === 'title') continue;
     let label: string = event.type;
     if (event.type === 'step') {
       const { name, status } = event.value as { name: string; status: string };
@@ -61,6 +65,13 @@ describe('the run stream against an OpenAI-compatible upstream', () => {
 
       expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
       expect(shape(events)).toEqual(expectedSequence(step));
+      // a new conversation: titled by the model before done (the mock's title is the prompt, cleaned), unless refused
+      const titles = ofType(events, 'title');
+      if (step === 'unsafe_response') expect(titles).toEqual([]);
+      else {
+        expect(titles).toEqual([{ type: 'title', value: { title: prompt } }]);
+        expect(events.findIndex((e) => e.event.type === 'title')).toBeLessThan(events.findIndex((e) => e.event.type === 'done'));
+      }
       const deltas = ofType(events, 'delta').map((e) => e.value);
       expect(deltas.length).toBeGreaterThan(1);
       const done = ofType(events, 'done')[0]!.value;

@@ -21,6 +21,10 @@
  *   [nousage]           report no token usage (otherwise: a usage chunk when the request asks for it with
  *                       stream_options.include_usage, and `usage` on the router's answer; a token is a word)
  *   [flag]              the moderation endpoint flags the input
+ *   [title:some text]   the title request is answered with exactly this text (otherwise the prompt, without its
+ *                       directives, in quotes and with a period: what a title has to be cleaned of)
+ *   [title:fail]        the title request is answered with HTTP 500
+ *   [slowtitle:N]       the title request waits N ms before it answers
  *
  * A `pace` (benchmarks) sets what happens without directives: the answer's length and shape, the gap between its
  * tokens, and how long the router and the moderation endpoint take.
@@ -31,7 +35,7 @@ import type { AddressInfo } from 'node:net';
 export type RecordedRequest = {
   path: string;
   body: Record<string, unknown>;
-  kind: 'router' | 'chat' | 'moderation' | 'other';
+  kind: 'router' | 'title' | 'chat' | 'moderation' | 'other';
   /** True when the client closed the connection before the response finished. */
   closedByClient: boolean;
   /** When it did (Date.now()), for measuring how long a stop takes to reach the upstream. */
@@ -72,6 +76,13 @@ export function mockRouterMode(prompt: string): string {
   else if (/code|function|script/i.test(prompt)) mode = 'generate_code';
   else if (/\?\s*$/.test(prompt.replace(/\[[^\]]*\]/g, '').trim())) mode = 'answer_question';
   return JSON.stringify({ mode });
+}
+
+/** The mock's title for a first prompt: the prompt without directives, in quotes, as a careless model writes it. */
+export function mockTitle(prompt: string): string {
+  const forced = directive(prompt, 'title');
+  if (forced) return forced;
+  return `"${prompt.replace(/\[[^\]]*\]/g, '').replace(/\s+/g, ' ').trim()}".`;
 }
 
 export type MockPace = {
@@ -261,7 +272,9 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     const kind: RecordedRequest['kind'] = path.endsWith('/chat/completions')
       ? body.stream
         ? 'chat'
-        : 'router'
+        : /^Write a title/.test(systemText(body))
+          ? 'title'
+          : 'router'
       : path.endsWith('/moderations')
         ? 'moderation'
         : 'other';
@@ -278,6 +291,7 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     let failStatus = 0;
     if (kind === 'chat' && /^\d{3}$/.test(failWith ?? '')) failStatus = Number(failWith);
     if (kind === 'router' && failWith === 'router500') failStatus = 500;
+    if (kind === 'title' && directive(prompt, 'title') === 'fail') failStatus = 500;
     if (kind === 'chat' && failWith === 'reset') {
       record.finished = true;
       req.socket.destroy();
@@ -291,11 +305,12 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
       return;
     }
     if (kind === 'chat') return streamChat(res, body, record, write, pace);
-    if (kind === 'router') {
-      const routerDelay = Number(directive(prompt, 'slowrouter') ?? pace.routerDelayMs ?? 0);
-      if (!(await delayUnlessClosed(res, routerDelay)) || record.closedByClient) return;
+    if (kind === 'router' || kind === 'title') {
+      const delay =
+        kind === 'router' ? Number(directive(prompt, 'slowrouter') ?? pace.routerDelayMs ?? 0) : Number(directive(prompt, 'slowtitle') ?? 0);
+      if (!(await delayUnlessClosed(res, delay)) || record.closedByClient) return;
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      const content = mockRouterMode(prompt);
+      const content = kind === 'router' ? mockRouterMode(prompt) : mockTitle(prompt);
       res.end(
         JSON.stringify({
           id: 'chatcmpl-router',

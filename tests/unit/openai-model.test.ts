@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatTurn, ModelCallEvent } from '@/lib/llm/types';
 import { AppError } from '@/lib/errors';
 import { createOpenAIModel } from '@/lib/llm/openai-model';
+import { TITLE_PROMPT } from '@/lib/llm/prompts';
 import { createSafetyCheck } from '@/lib/llm/safety';
 import type { Env } from '@/lib/env';
 import { mockUsage, startMockUpstream, type MockUpstream } from '../mock-upstream/server';
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => mock.close());
 
 const model = (idleTimeoutMs = 5_000) =>
-  createOpenAIModel({ client, chatModel: 'mock-chat', routerModel: 'mock-router', idleTimeoutMs });
+  createOpenAIModel({ client, chatModel: 'mock-chat', routerModel: 'mock-router', titleModel: 'mock-titler', idleTimeoutMs });
 const ask = (content: string): ChatTurn[] => [{ role: 'user', content }];
 const lastUser = (request: { body: Record<string, unknown> }) =>
   (request.body.messages as { role: string; content: string }[] | undefined)?.filter((m) => m.role === 'user').at(-1)?.content;
@@ -55,6 +56,23 @@ describe('the openai provider through the real SDK', () => {
     const request = mock.requests.filter((r) => r.kind === 'router').at(-1);
     expect(request?.body.model).toBe('mock-router');
     expect(request?.body.response_format).toMatchObject({ type: 'json_schema' });
+  });
+
+  it('asks the title model for a title, with the first prompt alone, and gives back what it wrote', async () => {
+    const chat = model();
+    expect(await chat.writeTitle('How do rivers form? [title:"Rivers."]', new AbortController().signal)).toBe('"Rivers."');
+    const request = mock.requests.filter((r) => r.kind === 'title').at(-1);
+    expect(request?.body).toMatchObject({
+      model: 'mock-titler',
+      messages: [
+        { role: 'system', content: TITLE_PROMPT },
+        { role: 'user', content: 'How do rivers form? [title:"Rivers."]' },
+      ],
+    });
+    expect(request?.body.stream).toBeUndefined();
+    const failed = await chat.writeTitle('[title:fail]', new AbortController().signal).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(AppError);
+    expect((failed as AppError).code).toBe('upstream_error');
   });
 
   it('reports the request exactly as sent, the first token, and the tokens the server counted', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { titleFromPrompt, toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
+import { toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
 import type { ChatItem } from '@/lib/contract';
 
 const failure = { status: 'error' as const, error: { code: 'upstream_error' as const, message: 'The model provider failed to answer.' } };
@@ -53,15 +53,5 @@ describe('what a run stores', () => {
       mode: 'answer_question',
     });
     expect(toAssistantMessage(failure, null, '')).toEqual({ content: failure.error.message, type: 'error', status: 'error' });
-  });
-
-  it('titles a conversation with its first prompt, cut at a word boundary within 60 characters', () => {
-    expect(titleFromPrompt('  hello\n world ')).toBe('hello world');
-    const long = 'Please explain how the water cycle works in detail for a ten year old child';
-    const title = titleFromPrompt(long);
-    expect(title.length).toBeLessThanOrEqual(60);
-    expect(long.startsWith(title)).toBe(true);
-    expect(long[title.length]).toBe(' ');
-    expect(titleFromPrompt('x'.repeat(100))).toHaveLength(60);
   });
 });

@@ -5,23 +5,14 @@ import { cancelRun, findRun } from '@/lib/agent/run-lookup';
 import { createRunService, type RunService } from '@/lib/agent/run-service';
 import { startRun } from '@/lib/agent/start-run';
 import { createRunRegistry } from '@/lib/agent/run-registry';
-import type { StreamEvent } from '@/lib/contract';
 import { openStore, type Db, type Store } from '@/lib/db/client';
 import { insertConversation } from '@/lib/db/queries/conversations';
 import { listMessages } from '@/lib/db/queries/messages';
-import type { Models } from '@/lib/llm';
 import { createDemoModel } from '@/lib/llm/demo-model';
 import { RESPONSE_PROMPTS, ROUTER_PROMPT } from '@/lib/llm/prompts';
-import { checkWithRules } from '@/lib/llm/safety';
-import type { LoggedEvent } from '@/lib/stream/event-log';
 import { holdStatements } from '../helpers/held-store';
+import { demoModels, follow } from '../helpers/run-fixtures';
 import { listRuns, listRunSteps } from '../helpers/store-queries';
-
-const demoModels = (overrides: Partial<Models['chat']> = {}): Models => ({
-  chat: { ...createDemoModel(1), ...overrides },
-  safety: { kind: 'rules', check: async (prompt) => checkWithRules(prompt) },
-  fixedTextDelayMs: 1,
-});
 
 let store: Store;
 beforeAll(async () => {
@@ -39,21 +30,6 @@ async function newConversation(ownerId = OWNER) {
   const id = crypto.randomUUID();
   await insertConversation(store.db, { id, ownerId });
   return id;
-}
-
-/** Every event of a run, with a hook called as each one is appended. */
-function follow(run: { log: { follow: (after: number, l: { onEvent(e: LoggedEvent): void; onClose(): void }) => void } }, onEvent: (event: StreamEvent) => void = () => {}) {
-  const events: StreamEvent[] = [];
-  const closed = new Promise<StreamEvent[]>((resolve) => {
-    run.log.follow(0, {
-      onEvent({ event }) {
-        events.push(event);
-        onEvent(event);
-      },
-      onClose: () => resolve(events),
-    });
-  });
-  return { events, closed };
 }
 
 describe('the run service', () => {
@@ -335,7 +311,8 @@ describe('forking a conversation from a step of a run', () => {
     expect(copied[0]?.runId).toBeUndefined();
     expect(await listMessages(store.db, id)).toEqual(before);
     const [forkRow] = await store.db.execute(sql`select title, forked_from_conversation_id as parent, forked_from_run_id as run, forked_from_step as step from conversations where id = ${forkId}`).then((r) => (r as unknown as { rows: Record<string, unknown>[] }).rows);
-    expect(forkRow).toEqual({ title: 'write a poem about herons', parent: id, run: second, step: 'prompt' });
+    // the parent's title, as the model wrote it beside its first run
+    expect(forkRow).toEqual({ title: 'Poem about herons', parent: id, run: second, step: 'prompt' });
     // a fork does not inherit the parent's runs
     expect((await listRuns(store.db, forkId)).map((r) => r.prompt)).toEqual(['write code for a sea chart']);
   });

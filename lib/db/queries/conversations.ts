@@ -56,6 +56,26 @@ export async function findConversation(db: Db, id: string, ownerId: string): Pro
   return row ?? null;
 }
 
+/** Renames the session's conversation for good (a title written later does not replace it); null when it has none with that id. */
+export async function updateConversationTitle(db: Db, id: string, ownerId: string, title: string): Promise<ConversationSummary | null> {
+  const [row] = await db
+    .update(conversations)
+    .set({ title, titleSource: 'user' })
+    .where(and(eq(conversations.id, id), eq(conversations.ownerId, ownerId)))
+    .returning();
+  return row ? toSummary(row) : null;
+}
+
+/** Stores the title a model wrote, unless the conversation was renamed (or deleted) meanwhile; true when stored. */
+export async function storeWrittenTitle(db: Db, id: string, title: string): Promise<boolean> {
+  const stored = await db
+    .update(conversations)
+    .set({ title, titleSource: 'model' })
+    .where(and(eq(conversations.id, id), eq(conversations.titleSource, 'prompt')))
+    .returning({ id: conversations.id });
+  return stored.length > 0;
+}
+
 /** Deletes the session's conversation with everything in it; false when it has none with that id. */
 export async function deleteConversationRow(db: Db, id: string, ownerId: string): Promise<boolean> {
   const deleted = await db

@@ -1,5 +1,6 @@
-import { deleteConversation, getConversation, parseConversationId } from '@/lib/services/conversations';
-import { handle, methodNotAllowed } from '@/lib/http';
+import { RenameConversationBodySchema } from '@/lib/contract';
+import { deleteConversation, getConversation, parseConversationId, renameConversation } from '@/lib/services/conversations';
+import { handle, methodNotAllowed, readJsonBody } from '@/lib/http';
 import { requireSession } from '@/lib/services/session';
 
 type Context = { params: Promise<{ id: string }> };
@@ -19,6 +20,12 @@ export const DELETE = handle(async (request, { params }: Context) => {
   return new Response(null, { status: 204 });
 });
 
-export const POST = methodNotAllowed(['GET', 'DELETE']);
+export const PATCH = handle(async (request, { params }: Context) => {
+  const id = parseConversationId((await params).id);
+  const { title } = await readJsonBody(request, RenameConversationBodySchema, 'invalid_body');
+  const session = await requireSession(request);
+  return Response.json(await renameConversation(session, id, title));
+});
+
+export const POST = methodNotAllowed(['GET', 'PATCH', 'DELETE']);
 export const PUT = POST;
-export const PATCH = POST;
