@@ -14,7 +14,7 @@
  * BENCH_MOCK_PORT (and the next port up), BENCH_DATABASE_URL (a PostgreSQL
  * server to make a scratch database on; default postgres://postgres@127.0.0.1:5432/postgres, skipped when absent),
  * BENCH_REDIS_URL (the Redis the PostgreSQL + Redis row shares runs through; default redis://127.0.0.1:6379),
- * BENCH_SYSTEMS (only these rows, e.g. "ours-postgres,ours-redis"; the floors are always measured).
+ * BENCH_SYSTEMS (only these rows, e.g. "ours-postgres,ours-redis", or "search"; the floors are always measured).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +30,7 @@ import { toMarkdown, toSvg, type BenchResult, type SystemId, type SystemResult }
 import { floorSource, peerSource, pipeSource, sluiceSource, type StreamSource } from './harness/streams';
 import { pacedReply, startMockUpstream } from '../tests/mock-upstream/server';
 import { measureStops } from './harness/stops';
+import { HISTORY, measureSearch, scratchDataDir, seedHistory, type SearchFigures } from './harness/search';
 
 const quick = process.argv.includes('--quick');
 /** Only the chat page in the browser (`-- --browser-only`), or everything but it (`-- --no-browser`). */
@@ -51,7 +52,7 @@ const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Which systems to measure, e.g. "ours-postgres,ours-redis,stops" (the floors always are); all when unset. */
 const onlySystems = process.env.BENCH_SYSTEMS?.split(',');
-const wanted = (id: SystemId | 'stops') => !onlySystems || onlySystems.includes(id);
+const wanted = (id: SystemId | 'stops' | 'search') => !onlySystems || onlySystems.includes(id);
 const PROMPT = 'How do rivers form?';
 const expectedText = pacedReply(pace.tokens);
 
@@ -111,7 +112,27 @@ async function postgresReachable(url: string): Promise<boolean> {
   }
 }
 
-async function measureServers(systems: SystemResult[]): Promise<BenchResult['stops']> {
+/** The search benchmark on PGlite (`databaseUrl` null) or on a scratch PostgreSQL database. */
+async function measureSearchOn(baseURL: string, databaseUrl: string | null): Promise<SearchFigures> {
+  const store = databaseUrl ? null : await scratchDataDir();
+  const label = databaseUrl ? 'PostgreSQL' : 'PGlite';
+  try {
+    log(`search on ${label}: seeding ${HISTORY.conversations.toLocaleString('en')} conversations of ${HISTORY.messagesEach} messages ...`);
+    const seeding = Date.now();
+    const token = await seedHistory(databaseUrl ? { databaseUrl, dataDir: '' } : { dataDir: store!.dir }, HISTORY.conversations, HISTORY.messagesEach);
+    const seedSeconds = (Date.now() - seeding) / 1000;
+    const figures = await withServer(
+      () => startSluice(baseURL, databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: store!.dir }),
+      (server) => measureSearch(server, token, quick ? 5 : 20),
+    );
+    log(`search on ${label}: p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms over ${figures.searches} searches`);
+    return { conversations: HISTORY.conversations, messages: HISTORY.conversations * HISTORY.messagesEach, seedSeconds, ...figures };
+  } finally {
+    await store?.remove();
+  }
+}
+
+async function measureServers(systems: SystemResult[], search: NonNullable<BenchResult['search']>): Promise<BenchResult['stops']> {
   let stops: BenchResult['stops'];
   const mock = await startMockProcess(numberFrom('BENCH_MOCK_PORT', 3299), pace);
   try {
@@ -125,7 +146,7 @@ async function measureServers(systems: SystemResult[]): Promise<BenchResult['sto
       systems.push(await withServer(start, (server) => measureSystem({ ...system, source: sourceOf(server.url), server })));
     };
     /** The same on a scratch PostgreSQL database of its own. */
-    const onScratch = async (id: SystemId | 'stops', measure: (databaseUrl: string) => Promise<void>) => {
+    const onScratch = async (id: SystemId | 'stops' | 'search', measure: (databaseUrl: string) => Promise<void>) => {
       if (!wanted(id)) return;
       const scratch = await createScratchDatabase(databaseUrl);
       try {
@@ -166,6 +187,11 @@ async function measureServers(systems: SystemResult[]): Promise<BenchResult['sto
       }
     } finally {
       redis?.close();
+    }
+    if (wanted('search')) {
+      search.pglite = await measureSearchOn(mock.baseURL, null);
+      if (postgres) log(`search on PostgreSQL: skipped, ${postgres}`);
+      else await onScratch('search', async (url) => void (search.postgres = await measureSearchOn(mock.baseURL, url)));
     }
     await served(() => startPeer(mock.baseURL), peerSource, { id: 'peer', label: 'AI SDK streamText', floor: 'floor-answer', levels });
     await served(() => startPeer(mock.baseURL), pipeSource, { id: 'pipe', label: 'Next.js bare pipe', floor: 'floor-answer', levels });
@@ -228,7 +254,8 @@ async function main() {
   ensurePeerBuilt(log);
   const systems: SystemResult[] = [];
   const started = Date.now();
-  const stops = browserOnly ? undefined : await measureServers(systems);
+  const search: NonNullable<BenchResult['search']> = {};
+  const stops = browserOnly ? undefined : await measureServers(systems, search);
   const browser = withBrowser ? await measureBrowser() : undefined;
 
   const cpus = os.cpus();
@@ -240,6 +267,7 @@ async function main() {
     systems,
     browser,
     stops,
+    ...(search.pglite ? { search } : {}),
   };
   const dir = resultsDir;
   await mkdir(dir, { recursive: true });

@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   'invalid_prompt',
   'invalid_event_id',
   'invalid_body',
+  'invalid_query',
   'prompt_too_large',
   'body_too_large',
   'unsupported_media_type',
@@ -163,6 +164,14 @@ export const ConversationSummarySchema = z.object({
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 
 export const ConversationListSchema = z.object({ conversations: z.array(ConversationSummarySchema) });
+
+/** Where a search matched: a window of the text, and `[start, end)` offsets of the matches in it (UTF-16 code units). */
+export const SnippetSchema = z.object({ text: z.string(), highlights: z.array(z.tuple([z.number().int(), z.number().int()])) });
+export type Snippet = z.infer<typeof SnippetSchema>;
+export const SearchHitSchema = ConversationSummarySchema.extend({ snippet: SnippetSchema });
+export type SearchHit = z.infer<typeof SearchHitSchema>;
+/** `GET /api/conversations?q=`: the matching conversations, best match first. */
+export const SearchResultsSchema = z.object({ conversations: z.array(SearchHitSchema) });
 export const ConversationSchema = z.object({
   id: z.string(),
   title: z.string(),

@@ -3,6 +3,7 @@
  */
 import type { BrowserFigures } from './browser';
 import type { LevelFigures } from './measure';
+import type { SearchFigures } from './search';
 import type { StopFigures } from './stops';
 
 export type SystemId = 'floor-agent' | 'floor-answer' | 'ours' | 'ours-postgres' | 'ours-redis' | 'ours-sequential' | 'peer' | 'pipe';
@@ -29,6 +30,8 @@ export type BenchResult = {
   browser?: BrowserFigures;
   /** How long Stop takes to reach the model, with two instances on PostgreSQL + Redis, when measured. */
   stops?: { sameInstance: StopFigures; otherInstance: StopFigures };
+  /** `GET /api/conversations?q=` over a big history, on each store, when measured. */
+  search?: { pglite?: SearchFigures; postgres?: SearchFigures };
 };
 
 export type Added = { firstTokenP50: number; firstTokenP99: number; gapP50: number; gapP99: number };
@@ -129,6 +132,7 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     'ms',
   );
   ratioCheck('Stop pressed on another instance ends the model call within 500 ms (slowest of all)', result.stops?.otherInstance.maxMs, 500, 'ms');
+  ratioCheck('search over 10,000 conversations on PostgreSQL: p50 at most 30 ms', result.search?.postgres?.p50Ms, 30, 'ms');
   if (result.browser) {
     // What the page's own Long Tasks API saw with no tracer attached; older results have only the traced figures.
     const seen = result.browser.untraced ?? result.browser;
@@ -196,6 +200,19 @@ export function toMarkdown(result: BenchResult): string {
       '| --- | ---: | ---: | ---: | ---: |',
       row('the instance producing the run', result.stops.sameInstance),
       row('another instance', result.stops.otherInstance),
+    );
+  }
+  if (result.search) {
+    const row = (label: string, f: SearchFigures | undefined) =>
+      f ? [`| ${label} | ${f.conversations.toLocaleString('en')} / ${f.messages.toLocaleString('en')} | ${f.searches} | ${fixed(f.p50Ms)} | ${fixed(f.p99Ms)} |`] : [];
+    lines.push(
+      '',
+      'Search, `GET /api/conversations?q=` over one visitor’s history (common, rare, two-word and half-typed queries, one at a time; ms):',
+      '',
+      '| store | conversations / messages | searches | p50 | p99 |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...row('PGlite', result.search.pglite),
+      ...row('PostgreSQL', result.search.postgres),
     );
   }
   if (result.browser) {

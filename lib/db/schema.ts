@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  customType,
   index,
   integer,
   jsonb,
@@ -13,6 +14,16 @@ import {
   type PgDatabase,
   type PgQueryResultHKT,
 } from 'drizzle-orm/pg-core';
+
+/** A text-search document, written by the store itself (a generated column), never by the app. */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * What search reads of a text: its English words, stemmed (`rivers` is `river`), of its first 100,000 characters
+ * (a tsvector holds at most 1 MB; an answer longer than that is found by its beginning). Dots, slashes, underscores
+ * and at signs separate words, so `xs.reduce` and `snake_case` are found by their parts, as the search box splits them.
+ */
+export const searchDocument = (column: AnyPgColumn) => sql`to_tsvector('english', translate(left(${column}, 100000), '._/@', '    '))`;
 
 /** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
 export const conversations = pgTable(
@@ -40,11 +51,14 @@ export const conversations = pgTable(
     forkedFromConversationId: uuid('forked_from_conversation_id').references((): AnyPgColumn => conversations.id, { onDelete: 'set null' }),
     forkedFromRunId: uuid('forked_from_run_id'),
     forkedFromStep: text('forked_from_step'),
+    /** The title as search reads it. */
+    titleSearch: tsvector('title_search').generatedAlwaysAs((): ReturnType<typeof sql> => searchDocument(conversations.title)),
   },
   // A session's list, newest activity first, read from the index alone.
   (t) => [
     index('conversations_owner_activity_idx').on(t.ownerId, t.activity.desc()),
     index('conversations_forked_from_idx').on(t.forkedFromConversationId),
+    index('conversations_title_search_idx').using('gin', t.titleSearch),
   ],
 );
 
@@ -95,8 +109,10 @@ export const messages = pgTable(
     mode: text('mode'),
     status: text('status', { enum: ['complete', 'interrupted', 'error'] }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The content as search reads it. */
+    search: tsvector('search').generatedAlwaysAs((): ReturnType<typeof sql> => searchDocument(messages.content)),
   },
-  (t) => [index('messages_conversation_idx').on(t.conversationId, t.seq)],
+  (t) => [index('messages_conversation_idx').on(t.conversationId, t.seq), index('messages_search_idx').using('gin', t.search)],
 );
 
 /** The trace of a run: one row per step, with what went in and out and the machine's state after it. */

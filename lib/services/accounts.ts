@@ -10,8 +10,6 @@ import { oidcSettings } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import {
   cookieOptions,
-  newSignedInToken,
-  ownerOf,
   readSession,
   requireSession,
   setSessionCookie,
@@ -20,6 +18,7 @@ import {
   type Session,
 } from '@/lib/services/session';
 import { getAppProcess } from './app-process';
+import { newSignedInToken, ownerOf } from './session-tokens';
 
 /** Holds what a sign-in started with until the provider sends the browser back; only the callback reads it. */
 const PENDING_COOKIE = 'sluice_sign_in';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { cache } from 'react';
 import { z } from 'zod';
 import { isRunning, stopRunAndWait } from '@/lib/agent/run-lookup';
-import type { Conversation, ConversationSummary, RunTrace } from '@/lib/contract';
+import type { Conversation, ConversationSummary, RunTrace, SearchHit } from '@/lib/contract';
 import {
   deleteConversationRow,
   findConversation,
@@ -14,7 +14,9 @@ import {
 } from '@/lib/db/queries/conversations';
 import { listForks } from '@/lib/db/queries/forks';
 import { listMessages } from '@/lib/db/queries/messages';
+import { searchConversations } from '@/lib/db/queries/search';
 import { listRunTraces } from '@/lib/db/queries/traces';
+import { SEARCH_QUERY_MAX, toSearchTerms } from '@/lib/search/search-terms';
 import { AppError } from '@/lib/errors';
 import { getAppProcess } from '@/lib/services/app-process';
 import { readSession, type Session } from '@/lib/services/session';
@@ -36,6 +38,18 @@ export async function createConversation(session: Session): Promise<Conversation
 export async function listConversations(session: Session): Promise<ConversationSummary[]> {
   const { store } = await getAppProcess();
   return selectConversations(store.db, session.owner);
+}
+
+/**
+ * The session's conversations matching what was typed (every word, by stem, the last as a prefix), best first, each
+ * with a snippet. Any text is a search: what is not a word is a separator; 400 only past 2,000 characters.
+ */
+export async function findConversations(session: Session, q: string): Promise<SearchHit[]> {
+  if (q.length > SEARCH_QUERY_MAX) throw new AppError('invalid_query');
+  const terms = toSearchTerms(q);
+  if (!terms) return [];
+  const { store } = await getAppProcess();
+  return searchConversations(store.db, session.owner, terms);
 }
 
 /** 404 for an id no conversation of the session has: another session's conversation is not told apart. */

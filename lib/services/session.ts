@@ -1,9 +1,9 @@
 import 'server-only';
-import { createHash, randomBytes } from 'node:crypto';
 import { cookies } from 'next/headers';
 import { cache } from 'react';
 import { accountOwner, selectSessionAccount, type Account } from '@/lib/db/queries/accounts';
 import { getAppProcess } from './app-process';
+import { ANONYMOUS_TOKEN, newSessionToken, ownerOf, SIGNED_IN_TOKEN } from './session-tokens';
 
 /**
  * Sessions. A browser's session is a random token in an httpOnly cookie. An anonymous session's token is its own
@@ -13,10 +13,6 @@ import { getAppProcess } from './app-process';
  * the account (`account:<id>`), whichever browser signed in.
  */
 export const SESSION_COOKIE = 'sluice_session';
-
-/** 256 random bits, base64url: 43 characters. */
-const ANONYMOUS_TOKEN = /^[A-Za-z0-9_-]{43}$/;
-const SIGNED_IN_TOKEN = /^s\.[A-Za-z0-9_-]{43}$/;
 
 /** Browsers cap a cookie's lifetime at 400 days. */
 const ANONYMOUS_MAX_AGE_S = 400 * 24 * 60 * 60;
@@ -30,18 +26,6 @@ export type Session = {
   /** The cookie's token, to sign the session out (signed-in) or to carry its chats over (anonymous). */
   token: string;
 };
-
-export function newSessionToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function newSignedInToken(): string {
-  return `s.${newSessionToken()}`;
-}
-
-export function ownerOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
 
 /** The session a cookie's token names; null for none, a malformed one, or a signed-in one since signed out. */
 async function sessionFromToken(token: string | undefined): Promise<Session | null> {

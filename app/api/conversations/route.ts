@@ -1,5 +1,5 @@
 import { CreateConversationBodySchema } from '@/lib/contract';
-import { createConversation, listConversations } from '@/lib/services/conversations';
+import { createConversation, findConversations, listConversations } from '@/lib/services/conversations';
 import { handle, methodNotAllowed, readOptionalJsonBody } from '@/lib/http';
 import { requireSession } from '@/lib/services/session';
 
@@ -12,8 +12,11 @@ export const POST = handle(async (request) => {
   return Response.json({ id: conversation.id }, { status: 201, headers: { Location: `/api/conversations/${conversation.id}` } });
 });
 
+/** The list, or with `?q=` a search of it. */
 export const GET = handle(async (request) => {
+  const q = new URL(request.url).searchParams.get('q');
   const session = await requireSession(request);
+  if (q !== null && q.trim() !== '') return Response.json({ conversations: await findConversations(session, q) });
   return Response.json({ conversations: await listConversations(session) });
 });
 

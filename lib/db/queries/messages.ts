@@ -22,10 +22,22 @@ export function toChatItem(row: ChatItemRow, tokens?: TokenUsage | null): ChatIt
   };
 }
 
+/** The columns a chat item is made of (not the search document the store keeps beside them). */
+const chatItemColumns = {
+  id: messages.id,
+  role: messages.role,
+  content: messages.content,
+  type: messages.type,
+  mode: messages.mode,
+  status: messages.status,
+  createdAt: messages.createdAt,
+  runId: messages.runId,
+};
+
 /** A conversation's messages in order; an answer carries the tokens of the step that wrote it. */
 export async function listMessages(db: Db, conversationId: string): Promise<ChatItem[]> {
   const rows = await db
-    .select({ message: messages, usage: runSteps.usage })
+    .select({ message: chatItemColumns, usage: runSteps.usage })
     .from(messages)
     .leftJoin(runSteps, and(eq(runSteps.runId, messages.runId), eq(runSteps.name, messages.mode)))
     .where(eq(messages.conversationId, conversationId))
