@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { listVisitorConversations } from '@/lib/services/conversations';
 import { ConversationItem } from '@/components/sidebar/ConversationItem';
+import { SidebarSearch } from '@/components/sidebar/SidebarSearch';
 
 export async function Sidebar() {
   const conversations = await listVisitorConversations();
@@ -16,13 +17,15 @@ export async function Sidebar() {
       {conversations.length === 0 ? (
         <p className="px-3 text-sm text-muted-foreground">No conversations yet.</p>
       ) : (
-        <ul className="flex min-h-0 flex-col gap-0.5 overflow-y-auto">
-          {conversations.map((conversation) => (
-            <li key={conversation.id} className="group flex items-center gap-1">
-              <ConversationItem id={conversation.id} title={conversation.title} />
-            </li>
-          ))}
-        </ul>
+        <SidebarSearch>
+          <ul className="flex min-h-0 flex-col gap-0.5 overflow-y-auto">
+            {conversations.map((conversation) => (
+              <li key={conversation.id} className="group flex items-center gap-1">
+                <ConversationItem id={conversation.id} title={conversation.title} />
+              </li>
+            ))}
+          </ul>
+        </SidebarSearch>
       )}
     </nav>
   );
