@@ -183,6 +183,16 @@ export const ConversationSchema = z.object({
 export type Conversation = z.infer<typeof ConversationSchema>;
 export const CreatedConversationSchema = z.object({ id: z.string() });
 
+/** `POST /api/conversations/{id}/share`: the link anyone can read the conversation at. */
+export const ShareSchema = z.object({ url: z.url() });
+export type Share = z.infer<typeof ShareSchema>;
+
+/** A message as a stranger reading a shared conversation sees it: no run behind it. */
+export const SharedItemSchema = ChatItemSchema.omit({ runId: true });
+/** `GET /api/shared/{token}`: the shared conversation as it is now. */
+export const SharedConversationSchema = z.object({ title: z.string(), messages: z.array(SharedItemSchema) });
+export type SharedConversation = z.infer<typeof SharedConversationSchema>;
+
 /** The trace of runs, for the inspector: `GET /api/conversations/{id}/runs`. */
 export const RunStatusSchema = z.enum(['running', 'complete', 'error', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
@@ -237,3 +247,59 @@ export const HealthSchema = z.union([
   z.object({ status: z.literal('unavailable'), store: z.literal('unavailable') }),
 ]);
 export type Health = z.infer<typeof HealthSchema>;
+
+/** Where in a JSON value a string holds what PostgreSQL text and jsonb cannot: NUL, or a lone surrogate. */
+function findUnstorableText(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE.test(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findUnstorableText(item, [...path, index]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findUnstorableText(key, [...path, key]) ?? findUnstorableText(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** A date as the export writes them (ISO 8601); anything `Date` cannot read is refused on import. */
+const DateTextSchema = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be a date such as 2026-12-03T10:00:00.000Z');
+
+export const EXPORT_FORMAT = 'sluice.conversation';
+
+/**
+ * `GET /api/conversations/{id}/export?format=json`, and what `POST /api/conversations/import` takes back: the
+ * conversation, its messages (ChatItem) and its runs with their steps (as `GET .../runs` gives them).
+ */
+export const ExportDocumentSchema = z.object(
+  {
+    format: z.literal(EXPORT_FORMAT, { error: `format must be "${EXPORT_FORMAT}": this is not a Sluice conversation` }),
+    version: z.literal(1, { error: 'version must be 1, the only version this server reads' }),
+    conversation: z.object({ title: z.string().max(1000), createdAt: DateTextSchema, parent: ForkOriginSchema.optional() }),
+    messages: z.array(ChatItemSchema.extend({ createdAt: DateTextSchema })).max(100_000),
+    runs: z
+      .array(
+        RunTraceSchema.extend({
+          startedAt: DateTextSchema,
+          endedAt: DateTextSchema.nullable(),
+          steps: z.array(TraceStepSchema.extend({ startedAt: DateTextSchema, endedAt: DateTextSchema.nullable() })).max(100),
+        }),
+      )
+      .max(100_000),
+  },
+  { error: 'the body must be a JSON object' },
+).superRefine((document, context) => {
+  const runs = new Set(document.runs.map((run) => run.id));
+  document.messages.forEach((message, index) => {
+    if (message.runId !== undefined && !runs.has(message.runId)) {
+      context.addIssue({ code: 'custom', path: ['messages', index, 'runId'], message: 'names no run of the document' });
+    }
+  });
+  const unstorable = findUnstorableText(document);
+  if (unstorable) context.addIssue({ code: 'custom', path: unstorable, message: 'holds NUL or a lone surrogate, which cannot be stored' });
+});
+export type ExportDocument = z.infer<typeof ExportDocumentSchema>;
+export const ExportFormatSchema = z.enum(['markdown', 'json'], { error: 'format must be markdown or json' });

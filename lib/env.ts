@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   SAFETY_CHECK: z.preprocess(emptyToUndefined, z.enum(['moderation', 'rules', 'off']).optional()),
   PRE_STEPS: z.preprocess(emptyToUndefined, z.enum(['parallel', 'sequential']).default('parallel')),
   MAX_PROMPT_BYTES: intWithDefault(32 * 1024, 1),
+  /** The largest conversation document `POST /api/conversations/import` takes. */
+  MAX_IMPORT_BYTES: intWithDefault(20 * 1024 * 1024, 1),
   UPSTREAM_IDLE_TIMEOUT_MS: intWithDefault(60_000, 1),
   UPSTREAM_MAX_RETRIES: intWithDefault(2),
   SSE_PING_INTERVAL_MS: intWithDefault(15_000, 10),

@@ -31,7 +31,7 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string; retryA
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   invalid_prompt: { status: 400, message: 'The prompt must be a non-blank string of valid Unicode.' },
   invalid_body: { status: 400, message: 'The request body does not have the expected fields.' },
-  invalid_query: { status: 400, message: 'The search is longer than 2,000 characters.' },
+  invalid_query: { status: 400, message: 'A parameter of the query string is not valid.' },
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be the id of an event of this run (a whole number).' },
   prompt_too_large: { status: 413, message: 'The prompt is too large.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },

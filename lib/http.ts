@@ -60,9 +60,9 @@ export function methodNotAllowed(allowed: string[]) {
   };
 }
 
-async function readBodyText(request: Request): Promise<string> {
+async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > MAX_BODY_BYTES) throw new AppError('body_too_large');
+  if (declared > maxBytes) throw new AppError('body_too_large');
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -71,7 +71,7 @@ async function readBodyText(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > maxBytes) {
       // Stop reading: the rest of an oversized body is never buffered.
       await reader.cancel().catch(() => {});
       throw new AppError('body_too_large');
@@ -85,11 +85,11 @@ async function readBodyText(request: Request): Promise<string> {
   }
 }
 
-/** Reads a JSON body: 415 unless it is JSON, 413 past 1 MiB, 400 `invalid_json` when it does not parse, and
- * `invalidCode` when it does not fit `schema`. */
-export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode): Promise<z.infer<T>> {
+/** Reads a JSON body: 415 unless it is JSON, 413 past `maxBytes` (1 MiB), 400 `invalid_json` when it does not parse,
+ * and `invalidCode` when it does not fit `schema`. */
+export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode, maxBytes = MAX_BODY_BYTES): Promise<z.infer<T>> {
   requireJson(request);
-  return parseJsonText(await readBodyText(request), schema, invalidCode);
+  return parseJsonText(await readBodyText(request, maxBytes), schema, invalidCode);
 }
 
 /** As readJsonBody, for a body that may be left out: an empty body reads as `{}`, whatever its media type. */
@@ -114,7 +114,11 @@ function parseJsonText<T extends z.ZodType>(text: string, schema: T, invalidCode
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new AppError(invalidCode, parsed.error.issues[0]?.message);
+    const [issue] = parsed.error.issues;
+    // Where in a nested document it went wrong, as `messages[3].content`.
+    const where = issue?.path.reduce<string>((at, key) => (typeof key === 'number' ? `${at}[${key}]` : at ? `${at}.${String(key)}` : String(key)), '');
+    const named = issue && issue.path.length > 0 && issue.message.startsWith(String(issue.path.at(-1)));
+    throw new AppError(invalidCode, issue ? (where && !named ? `${where}: ${issue.message}` : issue.message) : undefined);
   }
   return parsed.data;
 }

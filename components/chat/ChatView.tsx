@@ -2,8 +2,17 @@ import Link from 'next/link';
 import type { ChatItem } from '@/lib/contract';
 import type { Lineage } from '@/lib/services/conversations';
 import { Chat } from '@/components/chat/Chat';
+import { ExportMenu } from '@/components/chat/ExportMenu';
+import { ShareControls } from '@/components/share/ShareControls';
 
-type ChatViewProps = { conversationId: string | null; messages: ChatItem[]; running?: boolean; lineage?: Lineage };
+type ChatViewProps = {
+  conversationId: string | null;
+  messages: ChatItem[];
+  running?: boolean;
+  lineage?: Lineage;
+  /** The link the conversation is shared under, when it is. */
+  sharedUrl?: string | null;
+};
 
 function LineageNote({ lineage }: { lineage: Lineage }) {
   if (!lineage.parent && lineage.forks.length === 0) return null;
@@ -37,12 +46,14 @@ function LineageNote({ lineage }: { lineage: Lineage }) {
   );
 }
 
-export function ChatView({ conversationId, messages, running = false, lineage }: ChatViewProps) {
+export function ChatView({ conversationId, messages, running = false, lineage, sharedUrl = null }: ChatViewProps) {
   return (
     // data-running: the page was rendered while an answer was being written (it then follows it live).
     <section aria-label="Conversation" data-running={running || undefined} className="mx-auto flex w-full max-w-3xl flex-1 flex-col gap-6 px-4 pt-6">
       {conversationId ? (
-        <nav aria-label="Conversation tools" className="-mb-3 flex justify-end gap-4 text-sm">
+        <nav aria-label="Conversation tools" className="-mb-3 flex flex-wrap justify-end gap-x-4 gap-y-2 text-sm">
+          <ShareControls conversationId={conversationId} sharedUrl={sharedUrl} />
+          <ExportMenu conversationId={conversationId} />
           <Link href={`/c/${conversationId}/trace`} className="text-muted-foreground underline-offset-2 hover:text-foreground hover:underline">
             Trace
           </Link>

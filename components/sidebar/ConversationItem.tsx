@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { ErrorBodySchema } from '@/lib/contract';
 import { DeleteConversationButton } from '@/components/sidebar/DeleteConversationButton';
+import { PencilIcon } from '@/components/sidebar/icons';
 import { forgetLiveTitle, useLiveTitle } from '@/components/sidebar/live-titles';
 import { SidebarLink } from '@/components/sidebar/SidebarLink';
 
@@ -96,15 +97,20 @@ export function ConversationItem({ id, title: storedTitle }: { id: string; title
       <SidebarLink href={`/c/${id}`} onDoubleClick={startEditing}>
         {title}
       </SidebarLink>
-      <button
-        type="button"
-        onClick={startEditing}
-        aria-label={`Rename “${title}”`}
-        className="shrink-0 rounded-md px-2 py-1 text-xs text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-accent md:opacity-0 md:group-hover:opacity-100 md:focus-visible:opacity-100"
-      >
-        Rename
-      </button>
-      <DeleteConversationButton id={id} title={title} />
+      {/* On a wide screen the actions lie over the end of the title while the item is hovered or focused, so the
+          title keeps the whole width otherwise. */}
+      <span className="flex shrink-0 items-center gap-0.5 md:absolute md:top-1/2 md:right-1 md:-translate-y-1/2 md:rounded-md md:bg-card md:opacity-0 md:shadow-sm md:group-focus-within:opacity-100 md:group-hover:opacity-100">
+        <button
+          type="button"
+          onClick={startEditing}
+          aria-label={`Rename “${title}”`}
+          title="Rename"
+          className="rounded-md px-2 py-1.5 text-xs text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-2 focus-visible:outline-accent"
+        >
+          <PencilIcon />
+        </button>
+        <DeleteConversationButton id={id} title={title} />
+      </span>
     </>
   );
 }

@@ -2,6 +2,7 @@
 
 import { usePathname, useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
+import { TrashIcon } from '@/components/sidebar/icons';
 
 /** Two presses: the first arms the button for a few seconds, the second deletes. */
 export function DeleteConversationButton({ id, title }: { id: string; title: string }) {
@@ -34,13 +35,14 @@ export function DeleteConversationButton({ id, title }: { id: string; title: str
       onClick={onClick}
       disabled={pending}
       aria-label={armed ? `Confirm deleting “${title}”` : `Delete “${title}”`}
-      className={`shrink-0 rounded-md px-2 py-1 text-xs focus-visible:outline-2 focus-visible:outline-accent ${
+      title={armed ? undefined : 'Delete'}
+      className={`shrink-0 rounded-md px-2 py-1.5 text-xs focus-visible:outline-2 focus-visible:outline-accent ${
         armed
           ? 'bg-red-700 text-white'
-          : 'text-muted-foreground hover:bg-muted hover:text-foreground md:opacity-0 md:group-hover:opacity-100 md:focus-visible:opacity-100'
+          : 'text-muted-foreground hover:bg-muted hover:text-foreground'
       }`}
     >
-      {armed ? 'Confirm' : 'Delete'}
+      {armed ? 'Confirm' : <TrashIcon />}
     </button>
   );
 }

@@ -181,3 +181,16 @@ export type Schema = typeof schema;
 
 /** A database handle over this schema: PGlite or PostgreSQL, passed to every query. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/**
+ * A conversation shared by link: anyone with `/s/{token}` reads it (as it is now, read-only). One link per
+ * conversation; deleting the row kills the link at once, on every instance (nothing caches it).
+ */
+export const shares = pgTable('shares', {
+  conversationId: uuid('conversation_id')
+    .primaryKey()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  /** 192 random bits, base64url: the link itself, so it is kept to hand the same link out again. */
+  token: text('token').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});

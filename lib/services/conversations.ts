@@ -45,7 +45,7 @@ export async function listConversations(session: Session): Promise<ConversationS
  * with a snippet. Any text is a search: what is not a word is a separator; 400 only past 2,000 characters.
  */
 export async function findConversations(session: Session, q: string): Promise<SearchHit[]> {
-  if (q.length > SEARCH_QUERY_MAX) throw new AppError('invalid_query');
+  if (q.length > SEARCH_QUERY_MAX) throw new AppError('invalid_query', `A search may be at most ${SEARCH_QUERY_MAX.toLocaleString('en')} characters.`);
   const terms = toSearchTerms(q);
   if (!terms) return [];
   const { store } = await getAppProcess();

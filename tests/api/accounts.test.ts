@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, ErrorBodySchema, SessionInfoSchema } from '@/lib/contract';
 import { freePort, startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, postPrompt, readRun, runPrompt, SESSION_COOKIE, type ApiClient } from '../helpers/api-client';
-import { CLIENT_ID, CLIENT_SECRET, profileOf, startIssuerImpostor, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
+import { profileOf, signInEnv, startIssuerImpostor, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { signInThroughProvider } from '../helpers/sign-in';
@@ -11,15 +11,9 @@ explainSkippedPostgres();
 explainSkippedRedis();
 const stores = ['PGlite', ...(POSTGRES_URL ? ['PostgreSQL'] : [])];
 const RATE_LIMIT_RUNS = 6;
-const AUTH_SECRET = 'a-test-secret-of-at-least-32-characters!';
-
 /** The settings of an app signing in with `issuer`, whose public URL is `appUrl`. */
 const signingEnv = (issuer: string, appUrl: string, env: Record<string, string> = {}) => ({
-  AUTH_OIDC_ISSUER: issuer,
-  AUTH_OIDC_CLIENT_ID: CLIENT_ID,
-  AUTH_OIDC_CLIENT_SECRET: CLIENT_SECRET,
-  AUTH_SECRET,
-  APP_URL: appUrl,
+  ...signInEnv(issuer, appUrl),
   // Slow enough that a stop arrives while the answer is being written.
   DEMO_TOKEN_DELAY_MS: '20',
   ...env,

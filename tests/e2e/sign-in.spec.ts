@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { freePort, startApp, type AppServer } from '../helpers/app-server';
-import { CLIENT_ID, CLIENT_SECRET, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
+import { signInEnv, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { answers, attachScreenshot, newChat, send, settle } from './chat-page';
@@ -8,7 +8,6 @@ import { answers, attachScreenshot, newChat, send, settle } from './chat-page';
 explainSkippedPostgres();
 explainSkippedRedis();
 
-const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const sidebar = (page: Page) => page.locator('aside');
 
 /** Through the provider's own pages: its login form (any login), then its consent. */
@@ -97,17 +96,7 @@ test.describe('signing in, in the browser', () => {
     const port = await freePort();
     const appUrl = `http://127.0.0.1:${port}`;
     provider = await startOidcProvider(`${appUrl}/api/auth/callback/oidc`);
-    app = await startApp(
-      {
-        AUTH_OIDC_ISSUER: provider.issuer,
-        AUTH_OIDC_CLIENT_ID: CLIENT_ID,
-        AUTH_OIDC_CLIENT_SECRET: CLIENT_SECRET,
-        AUTH_SECRET: SECRET,
-        APP_URL: appUrl,
-        DEMO_TOKEN_DELAY_MS: '5',
-      },
-      { port },
-    );
+    app = await startApp({ ...signInEnv(provider.issuer, appUrl), DEMO_TOKEN_DELAY_MS: '5' }, { port });
   });
   test.afterAll(async () => {
     await app?.stop();
@@ -190,16 +179,7 @@ test.describe('signing in, in the browser, with two instances sharing PostgreSQL
     provider = await startOidcProvider(`${appUrl}/api/auth/callback/oidc`);
     const scratch = await createScratchDatabase(POSTGRES_URL!);
     drop = scratch.drop;
-    const env = {
-      AUTH_OIDC_ISSUER: provider.issuer,
-      AUTH_OIDC_CLIENT_ID: CLIENT_ID,
-      AUTH_OIDC_CLIENT_SECRET: CLIENT_SECRET,
-      AUTH_SECRET: SECRET,
-      APP_URL: appUrl,
-      DEMO_TOKEN_DELAY_MS: '5',
-      DATABASE_URL: scratch.url,
-      REDIS_URL: REDIS_URL!,
-    };
+    const env = { ...signInEnv(provider.issuer, appUrl), DEMO_TOKEN_DELAY_MS: '5', DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! };
     [a, b] = await Promise.all([startApp(env, { port }), startApp(env)]);
   });
   test.afterAll(async () => {

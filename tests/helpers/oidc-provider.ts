@@ -4,6 +4,16 @@ import { freePort } from './app-server';
 
 export const CLIENT_ID = 'sluice';
 export const CLIENT_SECRET = 'sluice-test-client-secret';
+export const AUTH_SECRET = 'a-test-secret-of-at-least-32-characters!';
+
+/** The settings of an app signing in with `issuer` as the client above, its public URL `appUrl`. */
+export const signInEnv = (issuer: string, appUrl: string) => ({
+  AUTH_OIDC_ISSUER: issuer,
+  AUTH_OIDC_CLIENT_ID: CLIENT_ID,
+  AUTH_OIDC_CLIENT_SECRET: CLIENT_SECRET,
+  AUTH_SECRET,
+  APP_URL: appUrl,
+});
 
 export type OidcProvider = {
   issuer: string;
