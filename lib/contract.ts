@@ -265,8 +265,8 @@ function findUnstorableText(value: unknown, path: (string | number)[] = []): (st
   return null;
 }
 
-/** A date as the export writes them (ISO 8601); anything `Date` cannot read is refused on import. */
-const DateTextSchema = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be a date such as 2026-12-03T10:00:00.000Z');
+/** A date as the export writes them (ISO 8601, four-digit years, as the store keeps them); anything else is refused. */
+const DateTextSchema = z.iso.datetime({ offset: true, error: 'must be a date such as 2026-12-03T10:00:00.000Z' });
 
 export const EXPORT_FORMAT = 'sluice.conversation';
 
