@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Locator, type Page, type PageScreenshotOptions, type TestInfo } from '@playwright/test';
 
 /** What the chat page's tests do on it, as a person would. */
@@ -83,4 +84,12 @@ export async function attachScreenshot(page: Page, testInfo: TestInfo, name: str
   const file = testInfo.outputPath(`${name}.png`);
   await page.screenshot({ ...options, path: file });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** The serious and critical accessibility violations axe finds on the page as it is now, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { attachScreenshot, newChat, promptBox, send, settle } from './chat-page';
+import { attachScreenshot, newChat, promptBox, send, seriousViolations, settle } from './chat-page';
 
 test('switches between conversations in the sidebar, and deletes one', async ({ page }) => {
   await newChat(page);
@@ -64,10 +63,7 @@ test('has no serious accessibility violations, and looks right at 1280 and 375 p
   const scan = async () => {
     // A refresh of the page (the stored answer taking over) puts its title back a moment after its content.
     await expect(page).toHaveTitle(/Sluice$/);
-    const results = await new AxeBuilder({ page }).analyze();
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    return seriousViolations(page);
   };
   expect(await scan()).toEqual([]);
   await send(page, 'Write a poem about rivers');

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { answers, attachScreenshot, newChat, send, settle } from './chat-page';
+import { answers, attachScreenshot, newChat, send, seriousViolations, settle } from './chat-page';
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Conversations' }).first();
 
@@ -13,6 +13,7 @@ test('exports a chat as Markdown and JSON, and imports the JSON back as a new ch
 
   const tools = page.getByRole('navigation', { name: 'Conversation tools' });
   await tools.getByText('Export').click();
+  expect(await seriousViolations(page)).toEqual([]);
   await attachScreenshot(page, testInfo, 'export-menu-1280-light');
   const markdownDownload = page.waitForEvent('download');
   await tools.getByRole('link', { name: 'Markdown (.md)' }).click();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { attachScreenshot, newChat } from './chat-page';
+import { attachScreenshot, newChat, seriousViolations } from './chat-page';
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Conversations' }).first();
 
@@ -34,6 +34,7 @@ test.describe('searching the sidebar', () => {
     await expect(sidebar(page).getByRole('status')).toHaveText('2 conversations match');
     for (const mark of await results.locator('mark').allTextContents()) expect(mark.toLowerCase()).toMatch(/^rive/);
     await expect(results.getByRole('link', { name: /Estuaries/ }).locator('mark')).toHaveText(['rivers', 'river']);
+    expect(await seriousViolations(page)).toEqual([]);
     await attachScreenshot(page, testInfo, 'search-1280-light');
     await page.emulateMedia({ colorScheme: 'dark' });
     await attachScreenshot(page, testInfo, 'search-1280-dark');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { answers, attachScreenshot, newChat, promptBox, send, settle } from './chat-page';
+import { answers, attachScreenshot, newChat, promptBox, send, seriousViolations, settle } from './chat-page';
 
 test('shares a chat by link: a stranger reads it, continues it as their own; Stop sharing kills the link', async ({ page, browser, baseURL }, testInfo) => {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL! });
@@ -12,6 +12,7 @@ test('shares a chat by link: a stranger reads it, continues it as their own; Sto
   await expect(link).toHaveValue(new RegExp(`^${baseURL}/s/[A-Za-z0-9_-]{32}$`));
   await expect(tools.getByRole('status')).toHaveText('Link copied');
   const url = await link.inputValue();
+  expect(await seriousViolations(page)).toEqual([]);
   await attachScreenshot(page, testInfo, 'sharing-1280-light');
   await page.setViewportSize({ width: 375, height: 740 });
   await attachScreenshot(page, testInfo, 'sharing-375-light');
@@ -35,6 +36,7 @@ test('shares a chat by link: a stranger reads it, continues it as their own; Sto
   await expect(stranger.locator('textarea')).toHaveCount(0);
   await expect(stranger.getByRole('link', { name: 'Trace' })).toHaveCount(0);
   await expect(stranger.locator('meta[name="robots"]')).toHaveAttribute('content', 'noindex, nofollow');
+  expect(await seriousViolations(stranger)).toEqual([]);
   await attachScreenshot(stranger, testInfo, 'shared-1280-light', { fullPage: true });
   await stranger.emulateMedia({ colorScheme: 'dark' });
   await attachScreenshot(stranger, testInfo, 'shared-1280-dark', { fullPage: true });

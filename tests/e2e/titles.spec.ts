@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { answers, attachScreenshot, COUNTING_ANSWER, newChat, send, settle } from './chat-page';
+import { answers, attachScreenshot, COUNTING_ANSWER, newChat, send, seriousViolations, settle } from './chat-page';
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Conversations' }).first();
 
@@ -29,6 +29,7 @@ test('renames in place: double-click or Rename, Enter saves, Escape cancels', as
   const box = sidebar(page).getByRole('textbox', { name: 'Rename “Salt in the sea”' });
   await expect(box).toBeFocused();
   await page.keyboard.type('Salinity notes');
+  expect(await seriousViolations(page)).toEqual([]);
   await attachScreenshot(page, testInfo, 'rename-1280-light');
   await page.emulateMedia({ colorScheme: 'dark' });
   await attachScreenshot(page, testInfo, 'rename-1280-dark');
