@@ -1,9 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { startApp, type AppServer } from '../helpers/app-server';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
-import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
-import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
+import { explainSkippedPostgres } from '../helpers/postgres';
+import { explainSkippedRedis } from '../helpers/redis';
 import { answers, attachScreenshot, COUNTING_ANSWER, expectGrowing, newChat, send, settle } from './chat-page';
+import { twoInstancesOnPostgresAndRedis } from './two-instances';
 
 explainSkippedPostgres();
 explainSkippedRedis();
@@ -13,38 +12,15 @@ explainSkippedRedis();
  * by their own addresses (a session cookie is the host's, whatever the port, so it is the same person on both).
  */
 test.describe('two instances sharing PostgreSQL and Redis, in the browser', () => {
-  test.skip(
-    !POSTGRES_URL || !REDIS_URL,
-    'Needs PostgreSQL and Redis: set DATABASE_URL=postgres://user@host:5432/db and REDIS_URL=redis://host:6379 (CI does).',
-  );
-  // Two `next start` processes on top of the usual one.
-  test.describe.configure({ timeout: 90_000 });
-
-  let mock: MockUpstream;
-  let drop = async () => {};
-  let a: AppServer;
-  let b: AppServer;
-
-  test.beforeAll(async () => {
-    mock = await startMockUpstream();
-    const scratch = await createScratchDatabase(POSTGRES_URL!);
-    drop = scratch.drop;
-    const env = { OPENAI_BASE_URL: mock.baseURL, OPENAI_API_KEY: 'e2e', CHAT_MODEL: 'mock-chat', DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! };
-    [a, b] = await Promise.all([startApp(env), startApp(env)]);
-  });
-  test.afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await mock?.close();
-    await drop();
-  });
+  const instances = twoInstancesOnPostgresAndRedis();
 
   test('switching to another conversation and back, on the other instance, finds the answer still being written, then stored', async ({ page }, testInfo) => {
-    await newChat(page, a.url);
+    await newChat(page, instances.a.url);
     await send(page, 'An older question? [reply:Done already.]');
     await settle(page);
     const olderPath = new URL(page.url()).pathname;
 
-    await newChat(page, a.url);
+    await newChat(page, instances.a.url);
     const reply = COUNTING_ANSWER;
     await send(page, `Count slowly? [slow:250][reply:${reply}]`);
     await expect(page.getByTestId('live-answer')).toContainText('one two');
@@ -52,10 +28,10 @@ test.describe('two instances sharing PostgreSQL and Redis, in the browser', () =
     const runningPath = new URL(page.url()).pathname;
 
     // The next two requests happen to reach B.
-    await page.goto(`${b.url}${olderPath}`);
+    await page.goto(`${instances.b.url}${olderPath}`);
     await expect(answers(page)).toHaveCount(1);
     await expect(answers(page).first()).toContainText('Done already.');
-    await page.goto(`${b.url}${runningPath}`);
+    await page.goto(`${instances.b.url}${runningPath}`);
     const live = page.getByTestId('live-answer');
     await expect(live).toContainText('one two');
     await expectGrowing(live, 5);
@@ -67,13 +43,13 @@ test.describe('two instances sharing PostgreSQL and Redis, in the browser', () =
     await expect(answers(page).first()).toHaveAttribute('data-status', 'complete');
     await expect(answers(page).first()).toContainText(reply);
     // Finished while nobody was on A: A shows it stored too.
-    await page.goto(`${a.url}${runningPath}`);
+    await page.goto(`${instances.a.url}${runningPath}`);
     await expect(answers(page).first()).toContainText(reply);
     await expect(page.getByTestId('live-answer')).toHaveCount(0);
   });
 
   test('Stop pressed on B ends the model call A is making; the partial answer is stored as interrupted', async ({ page }) => {
-    await newChat(page, a.url);
+    await newChat(page, instances.a.url);
     const reply = COUNTING_ANSWER;
     const prompt = `Count slowly? [slow:250][reply:${reply}]`;
     await send(page, prompt);
@@ -81,7 +57,7 @@ test.describe('two instances sharing PostgreSQL and Redis, in the browser', () =
     await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
     const runningPath = new URL(page.url()).pathname;
 
-    await page.goto(`${b.url}${runningPath}`);
+    await page.goto(`${instances.b.url}${runningPath}`);
     const live = page.getByTestId('live-answer');
     await expect(live).toContainText('three');
     // The words of the answer so far (the text before them is the answer's header: its badge and progress).
@@ -93,9 +69,9 @@ test.describe('two instances sharing PostgreSQL and Redis, in the browser', () =
     // Nothing the reader saw is missing from what was stored, and the model was not left writing to the end.
     await expect(answer).toContainText(seenBeforeStop);
     await expect(answer).not.toContainText('finally');
-    await expect.poll(() => mock.chatRequests().at(-1)?.closedByClient).toBe(true);
+    await expect.poll(() => instances.mock.chatRequests().at(-1)?.closedByClient).toBe(true);
 
-    await page.goto(`${a.url}${runningPath}`);
+    await page.goto(`${instances.a.url}${runningPath}`);
     await expect(answers(page).last()).toHaveAttribute('data-status', 'interrupted');
     await expect(answers(page).last()).toContainText(seenBeforeStop);
   });

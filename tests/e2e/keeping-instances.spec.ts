@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { startApp, type AppServer } from '../helpers/app-server';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
-import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
-import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
+import { explainSkippedPostgres } from '../helpers/postgres';
+import { explainSkippedRedis } from '../helpers/redis';
 import { answers, COUNTING_ANSWER, newChat, send, settle } from './chat-page';
+import { twoInstancesOnPostgresAndRedis } from './two-instances';
 
 explainSkippedPostgres();
 explainSkippedRedis();
@@ -16,31 +15,10 @@ const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Conversati
  * requests a load balancer sends to either (the session cookie is the host's, whatever the port).
  */
 test.describe('a chat people keep, with two instances sharing PostgreSQL and Redis, in the browser', () => {
-  test.skip(
-    !POSTGRES_URL || !REDIS_URL,
-    'Needs PostgreSQL and Redis: set DATABASE_URL=postgres://user@host:5432/db and REDIS_URL=redis://host:6379 (CI does).',
-  );
-  test.describe.configure({ timeout: 90_000 });
-
-  let mock: MockUpstream;
-  let drop = async () => {};
-  let a: AppServer;
-  let b: AppServer;
-
-  test.beforeAll(async () => {
-    mock = await startMockUpstream();
-    const scratch = await createScratchDatabase(POSTGRES_URL!);
-    drop = scratch.drop;
-    const env = { OPENAI_BASE_URL: mock.baseURL, OPENAI_API_KEY: 'e2e', CHAT_MODEL: 'mock-chat', DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! };
-    [a, b] = await Promise.all([startApp(env), startApp(env)]);
-  });
-  test.afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await mock?.close();
-    await drop();
-  });
+  const instances = twoInstancesOnPostgresAndRedis();
 
   test('titled live on one, renamed and found on the other; shared, stopped, exported and imported across both', async ({ page, browser }, testInfo) => {
+    const { a, b } = instances;
     await newChat(page, a.url);
     await send(page, `How do glaciers move? [title:Moving glaciers] [reply:${COUNTING_ANSWER}] [slow:60]`);
     await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
