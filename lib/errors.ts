@@ -81,3 +81,13 @@ export function toAppError(error: unknown): AppError {
   console.error('[sluice] internal error', error);
   return new AppError('internal_error', undefined, { cause: error });
 }
+
+/** For pages, where finding nothing is a 404 page rather than an error: `work`'s result, or null on `not_found`. */
+export async function nullIfNotFound<T>(work: () => Promise<T>): Promise<T | null> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_found') return null;
+    throw error;
+  }
+}

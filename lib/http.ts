@@ -15,6 +15,12 @@ type Handler<C> = (request: Request, context: C) => Promise<Response>;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The host the browser asked for: behind a proxy it arrives as X-Forwarded-Host. */
+export const requestHost = (headers: Headers): string | null => headers.get('x-forwarded-host') ?? headers.get('host');
+
+/** The scheme the browser used, as a proxy in front says it (X-Forwarded-Proto), if one does. */
+export const forwardedProto = (headers: Headers): string | undefined => headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+
 /**
  * Refuses a state-changing request that a page on another site made the browser send (cross-site request
  * forgery): its `Sec-Fetch-Site` says cross-site, or its `Origin` names another host. Clients that send neither
@@ -25,8 +31,7 @@ export function assertSameOrigin(request: Request): void {
   if (request.headers.get('sec-fetch-site') === 'cross-site') throw new AppError('forbidden_origin');
   const origin = request.headers.get('origin');
   if (origin === null) return;
-  // Behind a proxy the browser's host arrives as X-Forwarded-Host.
-  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host');
+  const host = requestHost(request.headers);
   let originHost: string | null = null;
   try {
     originHost = new URL(origin).host;

@@ -1,6 +1,7 @@
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useReducer, useRef, useTransition } from 'react';
-import { CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
+import { errorMessageOf } from '@/lib/chat/error-message';
+import { CreatedConversationSchema } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { coalesceEvents } from '@/lib/chat/coalesce-events';
 import { isBusy, liveTurnReducer, visibleTurn, type LiveTurnAction } from '@/lib/chat/live-turn';
@@ -87,8 +88,7 @@ export function useRun({ conversationId, persistedCount, running }: { conversati
           signal: left.current.signal,
         });
         if (!response.ok || !response.body) {
-          const body = ErrorBodySchema.safeParse(await response.json().catch(() => null));
-          throw new Error(body.success ? body.data.error.message : `The server answered HTTP ${response.status}.`);
+          throw new Error(await errorMessageOf(response, `The server answered HTTP ${response.status}.`));
         }
         started = true;
         const conversation = id;

@@ -2,7 +2,8 @@
 
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
+import { errorMessageOf } from '@/lib/chat/error-message';
+import { CreatedConversationSchema } from '@/lib/contract';
 
 /** Copies the shared conversation into the visitor's own chats and opens the copy. */
 export function ContinueChatButton({ token }: { token: string }) {
@@ -18,8 +19,7 @@ export function ContinueChatButton({ token }: { token: string }) {
       router.push(`/c/${CreatedConversationSchema.parse(await response.json()).id}`);
       return;
     }
-    const body = ErrorBodySchema.safeParse(await response?.json().catch(() => null));
-    setError(body.success ? body.data.error.message : 'Could not copy the conversation. Try again.');
+    setError(await errorMessageOf(response, 'Could not copy the conversation. Try again.'));
     setPending(false);
   };
 

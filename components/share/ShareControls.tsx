@@ -1,14 +1,10 @@
 'use client';
 
 import { useState } from 'react';
-import { ErrorBodySchema, ShareSchema } from '@/lib/contract';
+import { errorMessageOf } from '@/lib/chat/error-message';
+import { ShareSchema } from '@/lib/contract';
 
 const buttonClass = 'text-muted-foreground underline-offset-2 hover:text-foreground hover:underline focus-visible:outline-2 focus-visible:outline-accent disabled:opacity-60';
-
-async function errorMessage(response: Response | null, fallback: string) {
-  const body = ErrorBodySchema.safeParse(await response?.json().catch(() => null));
-  return body.success ? body.data.error.message : fallback;
-}
 
 /** Share (the link made and copied), then Copy link and Stop sharing; the link shows while the chat is shared. */
 export function ShareControls({ conversationId, sharedUrl }: { conversationId: string; sharedUrl: string | null }) {
@@ -31,7 +27,7 @@ export function ShareControls({ conversationId, sharedUrl }: { conversationId: s
     setPending(true);
     const response = await fetch(endpoint, { method: 'POST' }).catch(() => null);
     setPending(false);
-    if (!response?.ok) return setNotice(await errorMessage(response, 'Could not share the chat.'));
+    if (!response?.ok) return setNotice(await errorMessageOf(response, 'Could not share the chat.'));
     const { url: link } = ShareSchema.parse(await response.json());
     setUrl(link);
     await copy(link);
@@ -41,7 +37,7 @@ export function ShareControls({ conversationId, sharedUrl }: { conversationId: s
     setPending(true);
     const response = await fetch(endpoint, { method: 'DELETE' }).catch(() => null);
     setPending(false);
-    if (response?.status !== 204) return setNotice(await errorMessage(response, 'Could not stop sharing the chat.'));
+    if (response?.status !== 204) return setNotice(await errorMessageOf(response, 'Could not stop sharing the chat.'));
     setUrl(null);
     setNotice('No longer shared: the link is dead');
   };

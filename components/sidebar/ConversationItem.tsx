@@ -2,7 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { ErrorBodySchema } from '@/lib/contract';
+import { errorMessageOf } from '@/lib/chat/error-message';
 import { DeleteConversationButton } from '@/components/sidebar/DeleteConversationButton';
 import { PencilIcon } from '@/components/sidebar/icons';
 import { forgetLiveTitle, useLiveTitle } from '@/components/sidebar/live-titles';
@@ -42,8 +42,7 @@ export function ConversationItem({ id, title: storedTitle }: { id: string; title
       body: JSON.stringify({ title: next }),
     }).catch(() => null);
     if (!response?.ok) {
-      const body = ErrorBodySchema.safeParse(await response?.json().catch(() => null));
-      setError(body.success ? body.data.error.message : 'Could not rename the conversation.');
+      setError(await errorMessageOf(response, 'Could not rename the conversation.'));
       input.current?.focus();
       return;
     }

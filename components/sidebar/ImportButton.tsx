@@ -2,7 +2,8 @@
 
 import { useRouter } from 'next/navigation';
 import { useRef, useState, type ChangeEvent } from 'react';
-import { CreatedConversationSchema, ErrorBodySchema } from '@/lib/contract';
+import { errorMessageOf } from '@/lib/chat/error-message';
+import { CreatedConversationSchema } from '@/lib/contract';
 
 /** Import: a conversation exported as JSON (from here or another Sluice) becomes a new chat, which opens. */
 export function ImportButton() {
@@ -27,8 +28,7 @@ export function ImportButton() {
       router.push(`/c/${CreatedConversationSchema.parse(await response.json()).id}`);
       return;
     }
-    const body = ErrorBodySchema.safeParse(await response?.json().catch(() => null));
-    setError(`${file.name}: ${body.success ? body.data.error.message : 'could not be imported.'}`);
+    setError(`${file.name}: ${await errorMessageOf(response, 'could not be imported.')}`);
   };
 
   return (

@@ -82,13 +82,13 @@ export function wireRun(
   };
 
   // The mode the run answers in, once decided; null when the turn ended before one was.
-  let decideMode: (step: ResponseStep | null) => void = () => {};
-  const modeDecided = new Promise<ResponseStep | null>((resolve) => (decideMode = resolve));
+  let settleMode: (step: ResponseStep | null) => void = () => {};
+  const modeDecided = new Promise<ResponseStep | null>((resolve) => (settleMode = resolve));
 
   const end = () => {
     if (settled) return;
     settled = true;
-    decideMode(null);
+    settleMode(null);
     clearInterval(checkpoint);
     log.close();
     actor.stop();
@@ -164,7 +164,7 @@ export function wireRun(
 
   actor.on('step', onStep);
   actor.on('mode', (emitted) => {
-    decideMode(emitted.step);
+    settleMode(emitted.step);
     send(toStreamEvent(emitted)!);
     startCheckpoints(emitted.step);
   });

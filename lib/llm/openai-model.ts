@@ -49,37 +49,42 @@ function idleAbort(signal: AbortSignal, idleMs: number) {
 }
 
 export function createOpenAIModel({ client, chatModel, routerModel, titleModel, idleTimeoutMs }: OpenAIModelOptions): ChatModel {
+  /** One answer in a single response (the router's, a title), its failures as the contract's upstream errors. */
+  const complete = async (request: OpenAI.ChatCompletionCreateParamsNonStreaming, signal: AbortSignal) => {
+    const watch = idleAbort(signal, idleTimeoutMs);
+    try {
+      return await client.chat.completions.create(request, { signal: watch.signal });
+    } catch (error) {
+      throw toUpstreamError(error, signal, watch.timedOut);
+    } finally {
+      watch.dispose();
+    }
+  };
+
   return {
     provider: 'openai',
     chatModel,
     routerModel,
 
     async decideMode(history, signal, observe = ignoreCall) {
-      const watch = idleAbort(signal, idleTimeoutMs);
+      const request = {
+        model: routerModel,
+        messages: toMessages(ROUTER_PROMPT, history),
+        temperature: 0,
+        response_format: {
+          type: 'json_schema' as const,
+          json_schema: { name: 'mode', strict: true, schema: JSON_SCHEMA_FOR_MODE },
+        },
+      };
+      observe({ type: 'request', request });
+      const completion = await complete(request, signal);
+      observe({ type: 'first_token' });
+      const content = completion.choices?.[0]?.message?.content ?? '';
+      observe({ type: 'usage', usage: reportedUsage(completion.usage) ?? estimatedUsage(request.messages, content) });
       try {
-        const request = {
-          model: routerModel,
-          messages: toMessages(ROUTER_PROMPT, history),
-          temperature: 0,
-          response_format: {
-            type: 'json_schema' as const,
-            json_schema: { name: 'mode', strict: true, schema: JSON_SCHEMA_FOR_MODE },
-          },
-        };
-        observe({ type: 'request', request });
-        const completion = await client.chat.completions.create(request, { signal: watch.signal });
-        observe({ type: 'first_token' });
-        const content = completion.choices?.[0]?.message?.content ?? '';
-        observe({ type: 'usage', usage: reportedUsage(completion.usage) ?? estimatedUsage(request.messages, content) });
-        try {
-          return JSON.parse(content) as unknown;
-        } catch {
-          return content;
-        }
-      } catch (error) {
-        throw toUpstreamError(error, signal, watch.timedOut);
-      } finally {
-        watch.dispose();
+        return JSON.parse(content) as unknown;
+      } catch {
+        return content;
       }
     },
 
@@ -122,18 +127,9 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
     },
 
     async writeTitle(prompt, signal) {
-      const watch = idleAbort(signal, idleTimeoutMs);
-      try {
-        const completion = await client.chat.completions.create(
-          { model: titleModel, messages: toMessages(TITLE_PROMPT, [{ role: 'user', content: prompt }]), temperature: 0.2 },
-          { signal: watch.signal },
-        );
-        return completion.choices?.[0]?.message?.content ?? '';
-      } catch (error) {
-        throw toUpstreamError(error, signal, watch.timedOut);
-      } finally {
-        watch.dispose();
-      }
+      const request = { model: titleModel, messages: toMessages(TITLE_PROMPT, [{ role: 'user', content: prompt }]), temperature: 0.2 };
+      const completion = await complete(request, signal);
+      return completion.choices?.[0]?.message?.content ?? '';
     },
   };
 }

@@ -17,7 +17,7 @@ import { listMessages } from '@/lib/db/queries/messages';
 import { searchConversations } from '@/lib/db/queries/search';
 import { listRunTraces } from '@/lib/db/queries/traces';
 import { SEARCH_QUERY_MAX, toSearchTerms } from '@/lib/search/search-terms';
-import { AppError } from '@/lib/errors';
+import { AppError, nullIfNotFound } from '@/lib/errors';
 import { getAppProcess } from '@/lib/services/app-process';
 import { readSession, type Session } from '@/lib/services/session';
 
@@ -113,12 +113,7 @@ export const listVisitorConversations = cache(async (): Promise<ConversationSumm
 async function forVisitor<T>(id: string, read: (session: Session, id: string) => Promise<T>): Promise<T | null> {
   const session = await readSession();
   if (!session) return null;
-  try {
-    return await read(session, parseConversationId(id));
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') return null;
-    throw error;
-  }
+  return nullIfNotFound(() => read(session, parseConversationId(id)));
 }
 
 /** For pages: the visitor's conversation, with whether an answer is being written in it now (the page follows it). */

@@ -1,6 +1,7 @@
 import 'server-only';
 import { cookies } from 'next/headers';
 import { cache } from 'react';
+import { forwardedProto } from '@/lib/http';
 import { accountOwner, selectSessionAccount, type Account } from '@/lib/db/queries/accounts';
 import { getAppProcess } from './app-process';
 import { ANONYMOUS_TOKEN, newSessionToken, ownerOf, SIGNED_IN_TOKEN } from './session-tokens';
@@ -42,8 +43,7 @@ export const readSession = cache(async (): Promise<Session | null> => sessionFro
 
 /** Whether the browser reached us over HTTPS, directly or through a proxy that says so. */
 export function isHttps(request: Request): boolean {
-  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  return (forwarded ?? new URL(request.url).protocol.replace(':', '')) === 'https';
+  return (forwardedProto(request.headers) ?? new URL(request.url).protocol.replace(':', '')) === 'https';
 }
 
 /**

@@ -9,7 +9,8 @@ import {
   shareConversation as storeShare,
   stopSharing,
 } from '@/lib/db/queries/shares';
-import { AppError } from '@/lib/errors';
+import { AppError, nullIfNotFound } from '@/lib/errors';
+import { forwardedProto, requestHost } from '@/lib/http';
 import { getAppProcess } from '@/lib/services/app-process';
 import { readSession, type Session } from '@/lib/services/session';
 
@@ -29,9 +30,7 @@ export function parseShareToken(token: string): string {
 export async function publicOrigin(requestHeaders: Headers): Promise<string> {
   const { env } = await getAppProcess();
   if (env.APP_URL) return new URL(env.APP_URL).origin;
-  const host = requestHeaders.get('x-forwarded-host') ?? requestHeaders.get('host') ?? 'localhost';
-  const proto = requestHeaders.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? 'http';
-  return `${proto}://${host}`;
+  return `${forwardedProto(requestHeaders) ?? 'http'}://${requestHost(requestHeaders) ?? 'localhost'}`;
 }
 
 const shareUrl = (origin: string, token: string) => new URL(`/s/${token}`, origin).href;
@@ -76,11 +75,6 @@ export async function findVisitorShareUrl(id: string): Promise<string | null> {
 }
 
 /** For pages: the shared conversation, or null for a dead or malformed link. */
-export async function findSharedForPage(token: string): Promise<SharedConversation | null> {
-  try {
-    return await readSharedConversation(token);
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') return null;
-    throw error;
-  }
+export function findSharedForPage(token: string): Promise<SharedConversation | null> {
+  return nullIfNotFound(() => readSharedConversation(token));
 }
