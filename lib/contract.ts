@@ -108,14 +108,20 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
 export type StreamEvent = z.infer<typeof StreamEventSchema>;
 export type StreamEventType = StreamEvent['type'];
 
-/** `toWellFormed` would silently repair a lone surrogate; a prompt with one is refused instead. */
+/** `toWellFormed` would silently repair a lone surrogate; text with one is refused instead. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text the store can hold, for everything a client sends to be stored: valid Unicode (no lone surrogate) without
+ * NUL, which PostgreSQL's text and jsonb refuse (the statement would fail after the request was accepted).
+ */
+const isStorableText = (text: string) => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
 
 export const PostMessageBodySchema = z.object({
   prompt: z
     .string({ error: 'prompt must be a string' })
     .refine((s) => s.trim().length > 0, 'prompt must not be blank')
-    .refine((s) => !LONE_SURROGATE.test(s), 'prompt must be valid Unicode'),
+    .refine(isStorableText, 'prompt must be valid Unicode text without NUL'),
 });
 export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
 
@@ -130,9 +136,6 @@ export const ForkBodySchema = z
   .refine((body) => body.prompt === undefined || body.step === 'prompt', 'a replacement prompt needs step "prompt"');
 export type ForkBody = z.infer<typeof ForkBodySchema>;
 
-/** PostgreSQL's text cannot hold NUL; a title with one is refused rather than failing in the store. */
-const NUL = /\u0000/;
-
 /** `PATCH /api/conversations/{id}`: a new title, 1 to 120 characters once trimmed. */
 export const RenameConversationBodySchema = z.object(
   {
@@ -141,7 +144,7 @@ export const RenameConversationBodySchema = z.object(
       .trim()
       .min(1, 'title must not be blank')
       .max(120, 'title must be at most 120 characters')
-      .refine((s) => !LONE_SURROGATE.test(s) && !NUL.test(s), 'title must be valid Unicode text without NUL'),
+      .refine(isStorableText, 'title must be valid Unicode text without NUL'),
   },
   { error: 'the body must be a JSON object with a title' },
 );
@@ -250,7 +253,7 @@ export type Health = z.infer<typeof HealthSchema>;
 
 /** Where in a JSON value a string holds what PostgreSQL text and jsonb cannot: NUL, or a lone surrogate. */
 function findUnstorableText(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
-  if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE.test(value) ? path : null;
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
       const found = findUnstorableText(item, [...path, index]);

@@ -39,6 +39,7 @@ const cases: Case[] = [
   { what: 'null for the prompt', method: 'POST', path: messages, body: '{"prompt": null}', status: 400, code: 'invalid_prompt' },
   { what: 'an array for the body', method: 'POST', path: messages, body: '["hi"]', status: 400, code: 'invalid_prompt' },
   { what: 'an object for the prompt', method: 'POST', path: messages, body: '{"prompt": {"$gt": ""}}', status: 400, code: 'invalid_prompt' },
+  { what: 'a prompt holding NUL (the store cannot hold it)', method: 'POST', path: messages, body: '{"prompt": "a\\u0000b"}', status: 400, code: 'invalid_prompt' },
   { what: 'a blank prompt', method: 'POST', path: messages, body: '{"prompt": " \\u00a0\\n\\t"}', status: 400, code: 'invalid_prompt' },
   { what: 'JSON nested 20,000 deep', method: 'POST', path: messages, body: deep(20_000), status: 400, code: 'invalid_prompt' },
   { what: 'a huge prompt', method: 'POST', path: messages, body: JSON.stringify({ prompt: 'x'.repeat(40_000) }), status: 413, code: 'prompt_too_large' },
