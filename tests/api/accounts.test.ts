@@ -3,7 +3,7 @@ import { ConversationListSchema, ErrorBodySchema, SessionInfoSchema } from '@/li
 import { freePort, startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, postPrompt, readRun, runPrompt, SESSION_COOKIE, type ApiClient } from '../helpers/api-client';
 import { profileOf, signInEnv, startIssuerImpostor, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { signInThroughProvider } from '../helpers/sign-in';
 
@@ -39,12 +39,12 @@ describe.each(stores)('signing in with an OpenID Connect provider, on %s', (stor
   let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const scratch = storeName === 'PostgreSQL' ? await createScratchDatabase(POSTGRES_URL!) : undefined;
-    dropDatabase = scratch?.drop;
+    const store = await storeEnv(storeName);
+    dropDatabase = store.drop;
     ({ app, provider } = await startSigningApp(startOidcProvider, {
       RATE_LIMIT_RUNS: String(RATE_LIMIT_RUNS),
       RATE_LIMIT_WINDOW_S: '600',
-      ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+      ...store.env,
     }));
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { ConversationListSchema, CreatedConversationSchema, ErrorBodySchema, Exp
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, postPrompt, readRun, runPrompt, type ApiClient } from '../helpers/api-client';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
 import { upstreamEnv } from '../helpers/upstream-app';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 
@@ -40,9 +40,9 @@ describe.each(stores)('export and import, on %s', (storeName) => {
 
   beforeAll(async () => {
     mock = await startMockUpstream();
-    const scratch = storeName === 'PostgreSQL' ? await createScratchDatabase(POSTGRES_URL!) : undefined;
-    dropDatabase = scratch?.drop;
-    app = await startApp({ ...upstreamEnv(mock), UPSTREAM_MAX_RETRIES: '0', MAX_IMPORT_BYTES: String(MAX_IMPORT_BYTES), ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const store = await storeEnv(storeName);
+    dropDatabase = store.drop;
+    app = await startApp({ ...upstreamEnv(mock), UPSTREAM_MAX_RETRIES: '0', MAX_IMPORT_BYTES: String(MAX_IMPORT_BYTES), ...store.env });
     api = createClient(app.url);
     id = await newConversation(api);
     await runPrompt(api, id, 'A poem about rivers, please [title:Rivers & tides: “notes”/ünï]');

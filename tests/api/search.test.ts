@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, ErrorBodySchema, SearchResultsSchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { createClient, newConversation, runPrompt, type ApiClient } from '../helpers/api-client';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
 
 explainSkippedPostgres();
 const stores = ['PGlite', ...(POSTGRES_URL ? ['PostgreSQL'] : [])];
@@ -23,9 +23,9 @@ describe.each(stores)('searching conversations, on %s', (storeName) => {
   const keysOf = (hits: { id: string }[]) => hits.map((hit) => Object.entries(ids).find(([, id]) => id === hit.id)?.[0] ?? 'unknown');
 
   beforeAll(async () => {
-    const scratch = storeName === 'PostgreSQL' ? await createScratchDatabase(POSTGRES_URL!) : undefined;
-    dropDatabase = scratch?.drop;
-    app = await startApp({ DEMO_TOKEN_DELAY_MS: '0', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const store = await storeEnv(storeName);
+    dropDatabase = store.drop;
+    app = await startApp({ DEMO_TOKEN_DELAY_MS: '0', ...store.env });
     api = createClient(app.url);
     for (const [key, prompt] of [
       ['rivers', 'How do rivers form?'],

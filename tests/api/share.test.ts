@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, CreatedConversationSchema, ErrorBodySchema, SharedConversationSchema, ShareSchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, ofType, runPrompt, type ApiClient } from '../helpers/api-client';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 
 explainSkippedPostgres();
@@ -21,9 +21,9 @@ describe.each(stores)('sharing a conversation by link, on %s', (storeName) => {
   let id: string;
 
   beforeAll(async () => {
-    const scratch = storeName === 'PostgreSQL' ? await createScratchDatabase(POSTGRES_URL!) : undefined;
-    dropDatabase = scratch?.drop;
-    app = await startApp({ DEMO_TOKEN_DELAY_MS: '0', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const store = await storeEnv(storeName);
+    dropDatabase = store.drop;
+    app = await startApp({ DEMO_TOKEN_DELAY_MS: '0', ...store.env });
     owner = createClient(app.url);
     stranger = createClient(app.url);
     id = await newConversation(owner);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, ConversationSummarySchema, ErrorBodySchema } from '@/lib/contract';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { createClient, newConversation, ofType, runPrompt, type ApiClient } from '../helpers/api-client';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 
@@ -33,8 +33,8 @@ describe.each(stores)('titles written by the model, and renaming, on %s', (store
 
   beforeAll(async () => {
     mock = await startMockUpstream();
-    const scratch = storeName === 'PGlite' ? undefined : await createScratchDatabase(POSTGRES_URL!);
-    dropDatabase = scratch?.drop;
+    const store = await storeEnv(storeName);
+    dropDatabase = store.drop;
     app = await startApp({
       OPENAI_BASE_URL: mock.baseURL,
       OPENAI_API_KEY: 'test',
@@ -43,7 +43,7 @@ describe.each(stores)('titles written by the model, and renaming, on %s', (store
       TITLE_MODEL: 'mock-titler',
       SAFETY_CHECK: 'moderation',
       UPSTREAM_MAX_RETRIES: '0',
-      ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+      ...store.env,
       ...(storeName === 'PostgreSQL and Redis' ? { REDIS_URL: REDIS_URL! } : {}),
     });
     api = createClient(app.url);

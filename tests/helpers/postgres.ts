@@ -38,3 +38,13 @@ export async function createScratchDatabase(adminUrl: string): Promise<{ url: st
     },
   };
 }
+
+/**
+ * What an app of a test file run on each store needs: nothing on PGlite (the app makes its own data directory),
+ * a scratch database of its own on PostgreSQL; `drop` removes it afterwards.
+ */
+export async function storeEnv(store: string): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  if (store === 'PGlite') return { env: {}, drop: async () => {} };
+  const scratch = await createScratchDatabase(POSTGRES_URL!);
+  return { env: { DATABASE_URL: scratch.url }, drop: scratch.drop };
+}
