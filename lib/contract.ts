@@ -52,8 +52,12 @@ export const ChatItemSchema = z.object({
   createdAt: z.string(),
   /** The run that wrote it (absent for messages copied into a fork): what Edit and Regenerate fork from. */
   runId: z.string().optional(),
-  /** An answer a model wrote: the tokens its response step used. */
+  /** An answer a model wrote: the tokens its response step used (its reasoning counted in). */
   tokens: TokenUsageSchema.optional(),
+  /** An answer's reasoning, when the model showed its thinking before answering; never sent back to the model. */
+  reasoning: z.string().optional(),
+  /** How long the model thought: from its first reasoning to its first answer token (absent when not measured). */
+  reasoningMs: z.number().int().nonnegative().optional(),
 });
 export type ChatItem = z.infer<typeof ChatItemSchema>;
 
@@ -100,6 +104,8 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('mode'), value: ResponseStepSchema }),
   z.object({ type: z.literal('delta'), value: z.string() }),
+  /** The model's reasoning before its answer, as it streams: never part of `delta`. */
+  z.object({ type: z.literal('reasoning'), value: z.string() }),
   /** A conversation's first run: the title a model wrote, when it was ready before `done` (it is stored either way). */
   z.object({ type: z.literal('title'), value: z.object({ title: z.string() }) }),
   z.object({ type: z.literal('done'), value: ChatItemSchema }),

@@ -26,14 +26,18 @@ export function createAgentActors(models: Models) {
       models.chat.decideMode(input.history, signal, reportTo(input)),
     ),
     respond: fromPromise<string, RespondInput>(async ({ input, signal }) => {
-      const deltas = isModelResponseStep(input.step)
+      const parts = isModelResponseStep(input.step)
         ? models.chat.streamResponse(input.step, input.history, signal, reportTo(input))
         : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal);
       let text = '';
-      for await (const delta of deltas) {
+      for await (const part of parts) {
         if (signal.aborted) break;
-        input.parent.send({ type: 'response.delta', delta });
-        text += delta;
+        if (part.type === 'reasoning') {
+          input.parent.send({ type: 'response.reasoning', delta: part.text });
+          continue;
+        }
+        input.parent.send({ type: 'response.delta', delta: part.text });
+        text += part.text;
       }
       return text;
     }),

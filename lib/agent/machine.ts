@@ -23,6 +23,8 @@ export type AgentContext = {
   mode: Mode | null;
   responseStep: ResponseStep | null;
   response: string;
+  /** The model's reasoning before its answer, when it shows any: kept apart, never sent back upstream. */
+  reasoning: string;
   /** Status of each step of the current turn, so a failure or a cancel can close the ones still open. */
   steps: Partial<Record<ReportedStep, StepStatus>>;
   outcome: TurnOutcome | null;
@@ -34,16 +36,22 @@ export type AgentEvent =
   /** The prompt again, with the verdict and mode an earlier run reached: only the response step runs (a regenerate). */
   | { type: 'user.regenerate'; prompt: string; safety: SafetyVerdict; mode: Mode }
   | { type: 'response.delta'; delta: string }
+  | { type: 'response.reasoning'; delta: string }
   | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent }
   | { type: 'cancel' };
 
-/** What a step produced: the safety verdict, the chosen mode, or the response text (partial when cut short). */
-export type StepOutput = SafetyVerdict | { mode: Mode } | { content: string };
+/**
+ * What a step produced: the safety verdict, the chosen mode, or the response text (partial when cut short) with the
+ * reasoning before it, if any.
+ */
+export type ResponseOutput = { content: string; reasoning?: string };
+export type StepOutput = SafetyVerdict | { mode: Mode } | ResponseOutput;
 
 export type AgentEmitted =
   | { type: 'step'; name: ReportedStep; status: StepStatus; output?: StepOutput }
   | { type: 'mode'; step: ResponseStep }
   | { type: 'delta'; delta: string }
+  | { type: 'reasoning'; delta: string }
   /** What a step's model call sent upstream, when its first token came, the tokens it used: for the trace. */
   | { type: 'call'; step: ReportedStep; call: ModelCallEvent }
   | { type: 'turn.ended'; outcome: TurnOutcome };
@@ -54,7 +62,11 @@ type AnalysisStep = 'check_safety' | 'decide_mode';
 
 /** Where an actor reports to: its deltas, and what its model call did. */
 type ActorParent = {
-  send: (event: { type: 'response.delta'; delta: string } | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent }) => void;
+  send: (
+    event:
+      | { type: 'response.delta' | 'response.reasoning'; delta: string }
+      | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent },
+  ) => void;
 };
 
 export type AnalysisInput = { step: AnalysisStep; prompt: string; history: ChatTurn[]; parent: ActorParent };
@@ -89,6 +101,10 @@ export function toSafetyVerdict(raw: unknown): SafetyVerdict {
   }
   return { safe: false, reason: 'the safety check gave no verdict' };
 }
+
+/** A response step's output: its text, and the reasoning before it when the model showed any. */
+export const responseOutput = ({ response, reasoning }: AgentContext): ResponseOutput =>
+  reasoning === '' ? { content: response } : { content: response, reasoning };
 
 type EndTurnParams = { outcome: TurnOutcome; failedStep?: ReportedStep };
 
@@ -132,6 +148,7 @@ export const agentMachine = setup({
         mode: event.type === 'user.regenerate' ? toMode(event.mode) : null,
         responseStep: null,
         response: '',
+        reasoning: '',
         steps: {},
         outcome: null,
       };
@@ -154,10 +171,10 @@ export const agentMachine = setup({
     }),
     completeResponse: enqueueActions(({ enqueue, context }, params: { step: ResponseStep }) => {
       enqueue.assign({ steps: { ...context.steps, [params.step]: 'completed' } });
-      enqueue.emit({ type: 'step', name: params.step, status: 'completed', output: { content: context.response } });
+      enqueue.emit({ type: 'step', name: params.step, status: 'completed', output: responseOutput(context) });
     }),
     announceResponse: enqueueActions(({ enqueue }, params: { step: ResponseStep }) => {
-      enqueue.assign({ responseStep: params.step, response: '' });
+      enqueue.assign({ responseStep: params.step, response: '', reasoning: '' });
       enqueue.emit({ type: 'mode', step: params.step });
     }),
     reportCall: enqueueActions(({ enqueue, event }) => {
@@ -168,6 +185,11 @@ export const agentMachine = setup({
       enqueue.assign({ response: context.response + event.delta });
       enqueue.emit({ type: 'delta', delta: event.delta });
     }),
+    appendReasoning: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'response.reasoning' || event.delta === '') return;
+      enqueue.assign({ reasoning: context.reasoning + event.delta });
+      enqueue.emit({ type: 'reasoning', delta: event.delta });
+    }),
     /** Ends the turn: closes steps still open, keeps any text in the history, and reports the outcome. */
     endTurn: enqueueActions(
       ({ enqueue, context }, params: EndTurnParams) => {
@@ -177,7 +199,7 @@ export const agentMachine = setup({
           const closed: StepStatus = name === params.failedStep ? 'failed' : 'interrupted';
           steps[name] = closed;
           // A response step cut short still produced what it streamed so far.
-          const output = name === context.responseStep ? { content: context.response } : undefined;
+          const output = name === context.responseStep ? responseOutput(context) : undefined;
           enqueue.emit({ type: 'step', name, status: closed, ...(output ? { output } : {}) });
         }
         const history =
@@ -199,6 +221,7 @@ export const agentMachine = setup({
     mode: null,
     responseStep: null,
     response: '',
+    reasoning: '',
     steps: {},
     outcome: null,
     turns: 0,
@@ -323,6 +346,7 @@ function respondState(step: ResponseStep) {
     },
     on: {
       'response.delta': { actions: 'appendDelta' },
+      'response.reasoning': { actions: 'appendReasoning' },
       'model.call': { actions: 'reportCall' },
       cancel: {
         target: 'prompt',

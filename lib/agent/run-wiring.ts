@@ -1,7 +1,7 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { Actor, SnapshotFrom } from 'xstate';
-import type { AgentEmitted, TurnOutcome } from '@/lib/agent/machine';
+import { responseOutput, type AgentEmitted, type TurnOutcome } from '@/lib/agent/machine';
 import { toAssistantMessage, toEndEvent, toStreamEvent } from '@/lib/agent/run-events';
 import type { RunClaim } from '@/lib/agent/run-placement';
 import type { RunHandle } from '@/lib/agent/run-registry';
@@ -69,16 +69,25 @@ export function wireRun(
     held = null;
   });
 
-  // While a response step streams, its text so far goes out with the trace now and then.
+  // While a response step streams, its text so far (and its reasoning) goes out with the trace now and then.
   let checkpoint: ReturnType<typeof setInterval> | undefined;
   const startCheckpoints = (step: ResponseStep) => {
-    let saved = '';
+    let saved = 0;
     checkpoint = setInterval(() => {
-      const { response } = actor.getSnapshot().context;
-      if (response === saved) return;
-      saved = response;
-      trace.stepProgress(step, { content: response });
+      const { context } = actor.getSnapshot();
+      // Both only grow while the step streams: their length says whether anything is new.
+      const length = context.response.length + context.reasoning.length;
+      if (length === saved) return;
+      saved = length;
+      trace.stepProgress(step, responseOutput(context));
     }, ANSWER_CHECKPOINT_MS);
+  };
+
+  // How long the model thought: from its first reasoning to its first answer token (or the end of the turn).
+  let thinkingSince: number | null = null;
+  let reasoningMs: number | null = null;
+  const stopThinking = () => {
+    if (thinkingSince !== null && reasoningMs === null) reasoningMs = Date.now() - thinkingSince;
   };
 
   // The mode the run answers in, once decided; null when the turn ended before one was.
@@ -119,8 +128,9 @@ export function wireRun(
 
   const onTurnEnded = (outcome: TurnOutcome) => {
     clearInterval(checkpoint);
+    stopThinking();
     const { context } = actor.getSnapshot();
-    const message = toAssistantMessage(outcome, context.responseStep, context.response);
+    const message = toAssistantMessage(outcome, context.responseStep, { text: context.response, reasoning: context.reasoning, reasoningMs });
     const snapshot = actor.getPersistedSnapshot();
     const turn = {
       runId,
@@ -168,7 +178,14 @@ export function wireRun(
     send(toStreamEvent(emitted)!);
     startCheckpoints(emitted.step);
   });
-  actor.on('delta', (emitted) => send(toStreamEvent(emitted)!));
+  actor.on('delta', (emitted) => {
+    stopThinking();
+    send(toStreamEvent(emitted)!);
+  });
+  actor.on('reasoning', (emitted) => {
+    thinkingSince ??= Date.now();
+    send(toStreamEvent(emitted)!);
+  });
   actor.on('call', (emitted) => trace.stepCall(emitted.step, emitted.call));
   actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
   actor.subscribe({ error: fail });

@@ -10,6 +10,8 @@ export type LiveTurn = {
   progress: string | null;
   mode: ResponseStep | null;
   text: string;
+  /** The model's reasoning so far, shown apart from the answer. */
+  reasoning: string;
   phase: 'streaming' | 'stopping' | 'finished';
   result: ChatItem | null;
   error: ErrorInfo | null;
@@ -46,10 +48,12 @@ function applyEvent(turn: LiveTurn, event: StreamEvent): LiveTurn {
       return { ...turn, mode: event.value };
     case 'delta':
       return { ...turn, text: turn.text + event.value };
+    case 'reasoning':
+      return { ...turn, reasoning: turn.reasoning + event.value };
     case 'title':
       return { ...turn, title: event.value.title };
     case 'done':
-      return { ...turn, phase: 'finished', progress: null, result: event.value, text: event.value.content };
+      return { ...turn, phase: 'finished', progress: null, result: event.value, text: event.value.content, reasoning: event.value.reasoning ?? '' };
     case 'error':
       return { ...turn, phase: 'finished', progress: null, error: event.value };
   }
@@ -62,7 +66,7 @@ const failTurn = (turn: LiveTurn, message: string) =>
 export function liveTurnReducer(turn: LiveTurn | null, action: LiveTurnAction): LiveTurn | null {
   if (action.type === 'started' || action.type === 'resumed') {
     const prompt = action.type === 'started' ? action.prompt : null;
-    return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', phase: 'streaming', result: null, error: null, title: null };
+    return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', reasoning: '', phase: 'streaming', result: null, error: null, title: null };
   }
   if (action.type === 'restored') return action.turn;
   if (action.type === 'withdrawn' || turn === null) return null;

@@ -108,6 +108,9 @@ export const messages = pgTable(
     type: text('type', { enum: ['text', 'code', 'error'] }).notNull(),
     mode: text('mode'),
     status: text('status', { enum: ['complete', 'interrupted', 'error'] }).notNull(),
+    /** An answer's reasoning, when the model showed it (never sent back upstream), and how long it thought. */
+    reasoning: text('reasoning'),
+    reasoningMs: integer('reasoning_ms'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The content as search reads it. */
     search: tsvector('search').generatedAlwaysAs((): ReturnType<typeof sql> => searchDocument(messages.content)),

@@ -105,10 +105,10 @@ export function createDemoModel(tokenDelayMs: number): ChatModel {
       observe({ type: 'request', request: { model: DEMO_MODEL_NAME, messages, stream: true } });
       let text = '';
       try {
-        for await (const delta of streamPacedText(demoAnswer(step, lastUserPrompt(history)), tokenDelayMs, signal)) {
+        for await (const part of streamPacedText(demoAnswer(step, lastUserPrompt(history)), tokenDelayMs, signal)) {
           if (text === '') observe({ type: 'first_token' });
-          text += delta;
-          yield delta;
+          text += part.text;
+          yield part;
         }
       } finally {
         if (text !== '') observe({ type: 'usage', usage: estimatedUsage(messages, text) });

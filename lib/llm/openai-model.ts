@@ -3,7 +3,8 @@ import OpenAI from 'openai';
 import type { TokenUsage } from '@/lib/contract';
 import { AppError } from '@/lib/errors';
 import { estimatedUsage, JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT, TITLE_PROMPT, toMessages } from '@/lib/llm/prompts';
-import { ignoreCall, type ChatModel } from '@/lib/llm/types';
+import { createThinkTagSplitter, reasoningOfDelta } from '@/lib/llm/reasoning';
+import { ignoreCall, type ChatModel, type ResponsePart } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
 
 export type OpenAIModelOptions = {
@@ -97,8 +98,10 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
         // The last chunk then carries the token counts (servers that do not know the option ignore it).
         stream_options: { include_usage: true },
       };
-      let text = '';
+      // Everything the model wrote, reasoning included: what an estimate of its output tokens counts.
+      let written = '';
       let usage: TokenUsage | null = null;
+      const thinkTags = createThinkTagSplitter();
       try {
         observe({ type: 'request', request });
         const stream = await client.chat.completions.create(request, { signal: watch.signal });
@@ -108,12 +111,16 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
             throw new AppError('upstream_malformed', 'The model provider sent a chunk without choices.');
           }
           usage = reportedUsage(chunk.usage) ?? usage;
-          const delta = chunk.choices[0]?.delta?.content;
-          if (!delta) continue;
-          if (text === '') observe({ type: 'first_token' });
-          text += delta;
-          yield delta;
+          const delta = chunk.choices[0]?.delta;
+          const reasoning = reasoningOfDelta(delta);
+          const content = delta?.content ?? '';
+          if (reasoning === '' && content === '') continue;
+          if (written === '') observe({ type: 'first_token' });
+          written += reasoning + content;
+          if (reasoning) yield { type: 'reasoning', text: reasoning } satisfies ResponsePart;
+          if (content) yield* thinkTags.push(content);
         }
+        yield* thinkTags.end();
         // An aborted stream ends its loop quietly: a timeout must still surface as an error.
         if (watch.timedOut) throw new AppError('upstream_timeout');
       } catch (error) {
@@ -122,7 +129,7 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
       } finally {
         watch.dispose();
         // Cut short or complete, the step used tokens: counted when the server said, estimated when it did not.
-        if (text !== '' || usage) observe({ type: 'usage', usage: usage ?? estimatedUsage(request.messages, text) });
+        if (written !== '' || usage) observe({ type: 'usage', usage: usage ?? estimatedUsage(request.messages, written) });
       }
     },
 

@@ -1,3 +1,5 @@
+import type { ResponsePart } from '@/lib/llm/types';
+
 /** Splits text into word-sized tokens that keep their whitespace, so joining them gives the text back. */
 export function tokenize(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
@@ -16,11 +18,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Streams a fixed text word by word at a steady pace; stops as soon as `signal` aborts. */
-export async function* streamPacedText(text: string, delayMs: number, signal: AbortSignal): AsyncGenerator<string> {
+/** Streams a fixed answer word by word at a steady pace; stops as soon as `signal` aborts. */
+export async function* streamPacedText(text: string, delayMs: number, signal: AbortSignal): AsyncGenerator<ResponsePart> {
   for (const token of tokenize(text)) {
     await sleep(delayMs, signal);
     if (signal.aborted) return;
-    yield token;
+    yield { type: 'text', text: token };
   }
 }

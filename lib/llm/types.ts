@@ -3,6 +3,9 @@ import type { ModelResponseStep, TokenUsage } from '@/lib/contract';
 /** One turn of the conversation as the model sees it. */
 export type ChatTurn = { role: 'user' | 'assistant'; content: string };
 
+/** A piece of a streamed response: the answer itself, or the model's reasoning before it (never sent back upstream). */
+export type ResponsePart = { type: 'text' | 'reasoning'; text: string };
+
 export type SafetyVerdict = { safe: boolean; reason?: string };
 
 /**
@@ -25,8 +28,8 @@ export interface ChatModel {
   readonly routerModel: string;
   /** The router's raw answer; the machine turns anything unparseable into `prompt_for_more`. */
   decideMode(history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): Promise<unknown>;
-  /** Text deltas as the model produces them; ends quietly when `signal` aborts. */
-  streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): AsyncIterable<string>;
+  /** The answer (and any reasoning before it) as the model produces it; ends quietly when `signal` aborts. */
+  streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): AsyncIterable<ResponsePart>;
   /** A short title for a conversation that begins with `prompt`, as the model wrote it (lib/agent/titles.ts cleans it). */
   writeTitle(prompt: string, signal: AbortSignal): Promise<string>;
 }

@@ -25,6 +25,10 @@
  *                       directives, in quotes and with a period: what a title has to be cleaned of)
  *   [title:fail]        the title request is answered with HTTP 500
  *   [slowtitle:N]       the title request waits N ms before it answers
+ *   [think:FORM]        reason before answering, in one of the forms servers send it: `reasoning_content` (DeepSeek,
+ *                       vLLM, llama.cpp), `reasoning` (Ollama, OpenRouter) or `tags` (`<think>`...`</think>` at the start
+ *                       of the content, cut into chunks of 1 to 5 characters so the tags split at every place)
+ *   [thought:some text] what it reasons (otherwise a default sentence); counted in the usage's completion tokens
  *
  * A `pace` (benchmarks) sets what happens without directives: the answer's length and shape, the gap between its
  * tokens, and how long the router and the moderation endpoint take.
@@ -195,6 +199,26 @@ async function delayUnlessClosed(res: ServerResponse, ms: number): Promise<boole
   return !res.destroyed;
 }
 
+export const DEFAULT_THOUGHT = 'The user wants an answer. Let me think it through step by step.';
+
+/** What the mock reasons before its answer, and in which form, when the prompt asks for it. */
+export function mockThought(prompt: string): { form: string; text: string } | null {
+  const form = directive(prompt, 'think');
+  if (form === undefined) return null;
+  return { form: form || 'reasoning_content', text: directive(prompt, 'thought') || DEFAULT_THOUGHT };
+}
+
+/** Cuts text into pieces of 1 to 5 characters, so a tag in it is split at every place somewhere. */
+function characterChunks(text: string): string[] {
+  const chunks: string[] = [];
+  for (let offset = 0, i = 0; offset < text.length; i++) {
+    const size = (i % 5) + 1;
+    chunks.push(text.slice(offset, offset + size));
+    offset += size;
+  }
+  return chunks;
+}
+
 async function streamChat(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest, write: Write, pace: MockPace) {
   const prompt = lastUserText(body);
   const model = String(body.model ?? 'mock');
@@ -211,7 +235,17 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   if (stall === '') return untilClientLeaves();
   const stallAfter = stall === undefined ? -1 : Number(stall);
   const reply = mockReply(body, pace);
-  const parts = tokens(reply);
+  const thought = mockThought(prompt);
+  // Reasoning in a field of its own comes first, in chunks whose content is null (DeepSeek) or empty (Ollama).
+  if (thought && thought.form !== 'tags') {
+    for (const token of tokens(thought.text)) {
+      if (res.destroyed) return;
+      const delta = { [thought.form]: token, content: thought.form === 'reasoning_content' ? null : '' };
+      await write(res, `data: ${chunkJson(id, model, delta, null)}\n\n`, 0);
+      await sleep(gapMs);
+    }
+  }
+  const parts = thought?.form === 'tags' ? characterChunks(`<think>\n${thought.text}\n</think>\n\n${reply}`) : tokens(reply);
   const failAfterTwo = directive(prompt, 'fail');
   for (const [index, token] of parts.entries()) {
     if (res.destroyed) return;
@@ -240,7 +274,7 @@ async function streamChat(res: ServerResponse, body: Record<string, unknown>, re
   const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   const usage =
     wantsUsage && directive(prompt, 'nousage') === undefined
-      ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: mockUsage(body, reply) })}\n\n`
+      ? `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: mockUsage(body, `${thought?.text ?? ''} ${reply}`) })}\n\n`
       : '';
   await write(res, `data: ${chunkJson(id, model, {}, 'stop')}\n\n${usage}data: [DONE]\n\n`, 1);
   res.end();

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store, type StoreOptions } from '@/lib/db/client';
 import { insertConversation, deleteConversationRow, findConversation, selectConversations } from '@/lib/db/queries/conversations';
 import { listMessages } from '@/lib/db/queries/messages';
+import { createFork } from '@/lib/db/queries/forks';
 import { closeOrphanedRuns } from '@/lib/db/queries/recovery';
+import { selectRows } from '@/lib/db/queries/rows';
 import { writeRunSteps } from '@/lib/db/queries/traces';
 import { beginTurn, finishTurn } from '@/lib/db/queries/turns';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
@@ -234,6 +236,25 @@ describe.each(backends)('the store on $name', (backend) => {
     expect(run?.endedAt).toBeInstanceOf(Date);
   });
 
+  it("keeps an answer's reasoning and how long the model thought apart from its content, and copies them into a fork", async () => {
+    const id = randomUUID();
+    const runId = randomUUID();
+    await create(id);
+    await begin(id, 'how many?', runId);
+    const message = {
+      id: randomUUID(), conversationId: id, runId, role: 'assistant' as const, content: 'Four.', type: 'text' as const,
+      mode: 'answer_question' as const, status: 'complete' as const, reasoning: 'Two and two make four.', reasoningMs: 1500,
+    };
+    const stored = await finishTurn(store.db, { runId, message, outcome: { status: 'complete', mode: 'answer_question' }, snapshot: null });
+    expect(stored).toMatchObject({ content: 'Four.', reasoning: 'Two and two make four.', reasoningMs: 1500 });
+    const [, answer] = await listMessages(store.db, id);
+    expect(answer).toMatchObject({ content: 'Four.', reasoning: 'Two and two make four.', reasoningMs: 1500 });
+    const fork = randomUUID();
+    const [{ seq }] = (await selectRows<{ seq: number }>(store.db, sql`select max(seq)::int as seq from messages where conversation_id = ${id}`)) as [{ seq: number }];
+    await createFork(store.db, { id: fork, ownerId: owner, title: 'fork', parent: { conversationId: id, runId, step: 'answer_question' }, throughSeq: seq });
+    expect((await listMessages(store.db, fork))[1]).toMatchObject({ reasoning: 'Two and two make four.', reasoningMs: 1500 });
+  });
+
   it('survives a reopen: data and the persisted machine snapshot are still there, migrations re-apply as a no-op', async () => {
     const id = randomUUID();
     const runId = randomUUID();
@@ -254,12 +275,12 @@ describe.each(backends)('the store on $name', (backend) => {
     const bystander = randomUUID();
     await create(bystander);
     await begin(bystander, 'still running', other);
-    const answer = { content: 'The first half of an ans', mode: 'answer_question' as const };
+    const answer = { content: 'The first half of an ans', reasoning: 'They ask for an answer.', mode: 'answer_question' as const };
     expect(await closeOrphanedRuns(store.db, { runId: lost, answer })).toBe(1);
     expect(await closeOrphanedRuns(store.db, { runId: lost, answer })).toBe(0);
-    expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.mode ?? null])).toEqual([
-      ['user', 'tell me', 'complete', null],
-      ['assistant', answer.content, 'interrupted', 'answer_question'],
+    expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.mode ?? null, m.reasoning ?? null])).toEqual([
+      ['user', 'tell me', 'complete', null, null],
+      ['assistant', answer.content, 'interrupted', 'answer_question', answer.reasoning],
     ]);
     // The producer, stalled past its lease, comes back and finishes: nothing of it is stored.
     expect(await finish(id, lost, 'The first half of an answer, and the rest', { value: 'prompt' })).toBeNull();
@@ -280,7 +301,7 @@ describe.each(backends)('the store on $name', (backend) => {
     const startedAt = new Date();
     await writeRunSteps(store.db, [
       { runId: answered, seq: 1, name: 'decide_mode', status: 'completed', input: {}, output: { mode: 'generate_code' }, startedAt, endedAt: startedAt },
-      { runId: answered, seq: 2, name: 'generate_code', status: 'started', input: {}, output: { content: '```js\nconsole.' }, startedAt },
+      { runId: answered, seq: 2, name: 'generate_code', status: 'started', input: {}, output: { content: '```js\nconsole.', reasoning: 'Log it.' }, startedAt },
     ]);
     const [other, calm] = [randomUUID(), randomUUID()];
     await create(other);
@@ -291,9 +312,9 @@ describe.each(backends)('the store on $name', (backend) => {
     await finish(calm, finished, 'done properly', { value: 'prompt' });
 
     expect(await closeOrphanedRuns(store.db)).toBe(2);
-    expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.type, m.mode ?? null])).toEqual([
-      ['user', 'first', 'complete', 'text', null],
-      ['assistant', '```js\nconsole.', 'interrupted', 'code', 'generate_code'],
+    expect((await listMessages(store.db, id)).map((m) => [m.role, m.content, m.status, m.type, m.mode ?? null, m.reasoning ?? null])).toEqual([
+      ['user', 'first', 'complete', 'text', null, null],
+      ['assistant', '```js\nconsole.', 'interrupted', 'code', 'generate_code', 'Log it.'],
     ]);
     expect((await listMessages(store.db, other)).map((m) => [m.role, m.status])).toContainEqual(['assistant', 'interrupted']);
     expect((await listRuns(store.db, id)).map((r) => r.status)).toEqual(['interrupted']);

@@ -17,6 +17,15 @@ const received = (event: StreamEvent): LiveTurnAction => ({ type: 'received', ev
 const started: LiveTurnAction = { type: 'started', prompt: 'a poem?', baseCount: 2 };
 
 describe('the live turn', () => {
+  it("keeps the model's reasoning apart from the answer as both stream, then takes the stored one", () => {
+    const thinking = run([started, received({ type: 'reasoning', value: 'They want ' }), received({ type: 'reasoning', value: 'a poem.' })]);
+    expect(thinking).toMatchObject({ reasoning: 'They want a poem.', text: '' });
+    const answering = run([received({ type: 'delta', value: 'Roses' })], thinking);
+    expect(answering).toMatchObject({ reasoning: 'They want a poem.', text: 'Roses' });
+    const stored = { ...answer, reasoning: 'They want a poem.', reasoningMs: 2000 };
+    expect(run([received({ type: 'done', value: stored })], answering)).toMatchObject({ reasoning: 'They want a poem.', result: stored });
+  });
+
   it('shows the prompt at once, then progress, the mode and the growing text', () => {
     const first = run([started]);
     expect(first).toMatchObject({ prompt: 'a poem?', baseCount: 2, phase: 'streaming', text: '', progress: null });

@@ -42,7 +42,7 @@ describe('the machine graph, read from the definition', () => {
       ['always', 'isChecked'],
     ]);
     expect(edge('analyzing.decide_mode.waiting', 'analyzing.decide_mode.skipped')).toEqual([['always', 'isUnsafe']]);
-    expect(byId['agent.answer_question']).toMatchObject({ invokes: ['respond'], handles: ['response.delta', 'model.call'] });
+    expect(byId['agent.answer_question']).toMatchObject({ invokes: ['respond'], handles: ['response.delta', 'response.reasoning', 'model.call'] });
   });
 
   it('has every transition, with its event and guard, the unguarded last choice as else', () => {

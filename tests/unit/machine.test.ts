@@ -294,6 +294,48 @@ describe('agent machine', () => {
     expect(snapshot.context.turns).toBe(2);
   });
 
+  it("keeps the model's reasoning apart: emitted and in the step's output, never in the history sent back", async () => {
+    const seen: RespondInput['history'][] = [];
+    const { actor, emitted } = startAgent({
+      respond: async (input) => {
+        seen.push(input.history);
+        input.parent.send({ type: 'response.reasoning', delta: 'Hmm, ' });
+        input.parent.send({ type: 'response.reasoning', delta: 'a greeting.' });
+        return streamWords(input, ['Hello', '!']);
+      },
+    });
+    const first = await runTurn(actor, 'hi');
+    expect(emitted.filter((e) => e.type === 'reasoning' || e.type === 'delta').map((e) => `${e.type}:${'delta' in e ? e.delta : ''}`)).toEqual([
+      'reasoning:Hmm, ',
+      'reasoning:a greeting.',
+      'delta:Hello',
+      'delta:!',
+    ]);
+    expect(first.context.reasoning).toBe('Hmm, a greeting.');
+    expect(emitted).toContainEqual({ type: 'step', name: 'answer_question', status: 'completed', output: { content: 'Hello!', reasoning: 'Hmm, a greeting.' } });
+    await runTurn(actor, 'again');
+    expect(seen[1]).toEqual([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'Hello!' },
+      { role: 'user', content: 'again' },
+    ]);
+  });
+
+  it('a cancel while the model reasons keeps the reasoning so far in the interrupted step', async () => {
+    const { actor, emitted } = startAgent({
+      respond: async (input, signal) => {
+        input.parent.send({ type: 'response.reasoning', delta: 'Let me think' });
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        return '';
+      },
+    });
+    actor.send({ type: 'user.prompt', prompt: 'deep question' });
+    await waitFor(actor, (s) => s.context.reasoning !== '', { timeout: 5_000 });
+    actor.send({ type: 'cancel' });
+    expect(emitted).toContainEqual({ type: 'step', name: 'answer_question', status: 'interrupted', output: { content: '', reasoning: 'Let me think' } });
+    expect(actor.getSnapshot().context.history.at(-1)).toEqual({ role: 'user', content: 'deep question' });
+  });
+
   it('restores from a persisted snapshot taken at rest and continues the conversation', async () => {
     const { actor } = startAgent();
     await runTurn(actor, 'first');

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatTurn, ModelCallEvent } from '@/lib/llm/types';
+import type { ChatTurn, ModelCallEvent, ResponsePart } from '@/lib/llm/types';
 import { AppError } from '@/lib/errors';
 import { createOpenAIModel } from '@/lib/llm/openai-model';
 import { TITLE_PROMPT } from '@/lib/llm/prompts';
@@ -23,15 +23,17 @@ const ask = (content: string): ChatTurn[] => [{ role: 'user', content }];
 const lastUser = (request: { body: Record<string, unknown> }) =>
   (request.body.messages as { role: string; content: string }[] | undefined)?.filter((m) => m.role === 'user').at(-1)?.content;
 
-async function collect(iterable: AsyncIterable<string>) {
+/** The answer's deltas and the reasoning's, in the order they came. */
+async function collect(iterable: AsyncIterable<ResponsePart>) {
   const deltas: string[] = [];
+  const reasoning: string[] = [];
   let error: unknown;
   try {
-    for await (const delta of iterable) deltas.push(delta);
+    for await (const part of iterable) (part.type === 'text' ? deltas : reasoning).push(part.text);
   } catch (e) {
     error = e;
   }
-  return { deltas, error };
+  return { deltas, reasoning, error };
 }
 
 describe('the openai provider through the real SDK', () => {
@@ -45,6 +47,32 @@ describe('the openai provider through the real SDK', () => {
     expect(request?.body.model).toBe('mock-chat');
     expect(request?.body.stream).toBe(true);
     expect((request?.body.messages as { role: string }[])[0]?.role).toBe('system');
+  });
+
+  for (const form of ['reasoning_content', 'reasoning', 'tags']) {
+    it(`keeps reasoning sent as ${form} apart from the answer, and counts it in the tokens`, async () => {
+      const calls: ModelCallEvent[] = [];
+      const prompt = `[think:${form}][thought:Two and two make four.][reply:It is four.]`;
+      const { deltas, reasoning, error } = await collect(
+        model().streamResponse('answer_question', ask(prompt), new AbortController().signal, (call) => calls.push(call)),
+      );
+      expect(error).toBeUndefined();
+      expect(reasoning.join('').trimEnd()).toBe('Two and two make four.');
+      expect(deltas.join('')).toBe('It is four.');
+      const sent = mock.chatRequests().at(-1)!.body;
+      const { completion_tokens } = mockUsage(sent, 'Two and two make four. It is four.');
+      expect(calls.find((call) => call.type === 'usage')).toEqual({ type: 'usage', usage: expect.objectContaining({ output: completion_tokens }) });
+      // The first token is the first the model wrote, reasoning included.
+      expect(calls.map((call) => call.type)).toEqual(['request', 'first_token', 'usage']);
+    });
+  }
+
+  it('estimates the tokens of reasoning too when the server reports none', async () => {
+    const calls: ModelCallEvent[] = [];
+    const thought = 'x'.repeat(400);
+    await collect(model().streamResponse('answer_question', ask(`[nousage][think:reasoning][thought:${thought}][reply:abcd]`), new AbortController().signal, (c) => calls.push(c)));
+    // 400 characters of reasoning and 4 of answer: about 101 tokens at four characters each
+    expect(calls.find((c) => c.type === 'usage')).toMatchObject({ usage: { output: 101, estimated: true } });
   });
 
   it('asks the router model with a JSON schema and returns its parsed answer', async () => {
@@ -106,8 +134,8 @@ describe('the openai provider through the real SDK', () => {
 
     const controller = new AbortController();
     const cut: ModelCallEvent[] = [];
-    for await (const delta of model().streamResponse('answer_question', ask('[slow:30][reply:a b c d e f g h]'), controller.signal, (c) => cut.push(c))) {
-      if (delta.startsWith('b')) controller.abort();
+    for await (const part of model().streamResponse('answer_question', ask('[slow:30][reply:a b c d e f g h]'), controller.signal, (c) => cut.push(c))) {
+      if (part.text.startsWith('b')) controller.abort();
     }
     expect(cut.at(-1)).toMatchObject({ type: 'usage', usage: { estimated: true } });
   });
@@ -175,8 +203,8 @@ describe('the openai provider through the real SDK', () => {
     // The watchdog is a minute away: only the abort itself can end this.
     const deltas = model(60_000).streamResponse('answer_question', ask('[stall:2][reply:a b c d]'), controller.signal);
     const iterator = deltas[Symbol.asyncIterator]();
-    expect((await iterator.next()).value).toBe('a ');
-    expect((await iterator.next()).value).toBe('b ');
+    expect((await iterator.next()).value).toEqual({ type: 'text', text: 'a ' });
+    expect((await iterator.next()).value).toEqual({ type: 'text', text: 'b ' });
     const third = iterator.next();
     controller.abort();
     expect(await third).toEqual({ done: true, value: undefined });
@@ -196,8 +224,8 @@ describe('the openai provider through the real SDK', () => {
   it('stops quietly when the caller aborts, and the upstream sees its request closed', async () => {
     const controller = new AbortController();
     const deltas: string[] = [];
-    for await (const delta of model().streamResponse('answer_question', ask('[slow:50][reply:a b c d e f g h]'), controller.signal)) {
-      deltas.push(delta);
+    for await (const part of model().streamResponse('answer_question', ask('[slow:50][reply:a b c d e f g h]'), controller.signal)) {
+      deltas.push(part.text);
       if (deltas.length === 2) controller.abort();
     }
     expect(deltas).toEqual(['a ', 'b ']);

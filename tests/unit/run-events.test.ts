@@ -25,19 +25,19 @@ describe('what a run sends', () => {
 
 describe('what a run stores', () => {
   it('keeps the streamed text with the turn status; code for generate_code', () => {
-    expect(toAssistantMessage({ status: 'complete' }, 'generate_code', '```x```')).toEqual({
+    expect(toAssistantMessage({ status: 'complete' }, 'generate_code', { text: '```x```' })).toEqual({
       content: '```x```',
       type: 'code',
       status: 'complete',
       mode: 'generate_code',
     });
-    expect(toAssistantMessage({ status: 'interrupted' }, 'generate_poem', '')).toEqual({
+    expect(toAssistantMessage({ status: 'interrupted' }, 'generate_poem', { text: '' })).toEqual({
       content: '',
       type: 'text',
       status: 'interrupted',
       mode: 'generate_poem',
     });
-    expect(toAssistantMessage(failure, 'answer_question', 'partial')).toEqual({
+    expect(toAssistantMessage(failure, 'answer_question', { text: 'partial' })).toEqual({
       content: 'partial',
       type: 'text',
       status: 'error',
@@ -46,12 +46,32 @@ describe('what a run stores', () => {
   });
 
   it('keeps a failure before any text as an error item that says what went wrong', () => {
-    expect(toAssistantMessage(failure, 'answer_question', '')).toEqual({
+    expect(toAssistantMessage(failure, 'answer_question', { text: '' })).toEqual({
       content: failure.error.message,
       type: 'error',
       status: 'error',
       mode: 'answer_question',
     });
-    expect(toAssistantMessage(failure, null, '')).toEqual({ content: failure.error.message, type: 'error', status: 'error' });
+    expect(toAssistantMessage(failure, null, { text: '' })).toEqual({ content: failure.error.message, type: 'error', status: 'error' });
+  });
+
+  it('keeps the reasoning apart from the answer, with how long the model thought', () => {
+    expect(toAssistantMessage({ status: 'complete' }, 'answer_question', { text: 'Four.', reasoning: 'Two and two.', reasoningMs: 1200 })).toEqual({
+      content: 'Four.',
+      type: 'text',
+      status: 'complete',
+      mode: 'answer_question',
+      reasoning: 'Two and two.',
+      reasoningMs: 1200,
+    });
+    // Stopped while it thought: the reasoning so far is kept; no reasoning, no field.
+    expect(toAssistantMessage({ status: 'interrupted' }, 'answer_question', { text: '', reasoning: 'Hmm', reasoningMs: null })).toEqual({
+      content: '',
+      type: 'text',
+      status: 'interrupted',
+      mode: 'answer_question',
+      reasoning: 'Hmm',
+    });
+    expect(toAssistantMessage({ status: 'complete' }, 'answer_question', { text: 'Yes.', reasoning: '', reasoningMs: null })).not.toHaveProperty('reasoning');
   });
 });

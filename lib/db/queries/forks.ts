@@ -52,8 +52,8 @@ export async function createFork(
         ${fork.parent.conversationId}, ${fork.parent.runId}, ${fork.parent.step}
       returning id
     )
-    insert into messages (id, conversation_id, role, content, type, mode, status, created_at)
-    select gen_random_uuid(), fork.id, m.role, m.content, m.type, m.mode, m.status, m.created_at
+    insert into messages (id, conversation_id, role, content, type, mode, status, reasoning, reasoning_ms, created_at)
+    select gen_random_uuid(), fork.id, m.role, m.content, m.type, m.mode, m.status, m.reasoning, m.reasoning_ms, m.created_at
     from messages m, fork
     where m.conversation_id = ${fork.parent.conversationId} and m.seq <= ${fork.throughSeq}
     order by m.seq`);

@@ -70,6 +70,8 @@ export async function insertImportedConversation(db: Db, ownerId: string, docume
       type: message.type,
       mode: message.mode ?? null,
       status: message.status,
+      reasoning: message.reasoning ?? null,
+      reasoningMs: message.reasoningMs ?? null,
       createdAt: dateOf(message.createdAt),
     }));
     await insertInBatches(messageRows, (batch) => tx.insert(messages).values(batch));

@@ -5,7 +5,7 @@ import { messages, runSteps, type Db } from '@/lib/db/schema';
 
 export type MessageRow = typeof messages.$inferSelect;
 /** What a chat item is made of: a message row as selected, or as a statement returned it. */
-export type ChatItemRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'type' | 'mode' | 'status' | 'createdAt' | 'runId'>;
+export type ChatItemRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'type' | 'mode' | 'status' | 'createdAt' | 'runId' | 'reasoning' | 'reasoningMs'>;
 export type NewMessage = Omit<ChatItem, 'createdAt'> & { conversationId: string; runId?: string };
 
 export function toChatItem(row: ChatItemRow, tokens?: TokenUsage | null): ChatItem {
@@ -19,6 +19,8 @@ export function toChatItem(row: ChatItemRow, tokens?: TokenUsage | null): ChatIt
     createdAt: row.createdAt.toISOString(),
     ...(row.runId ? { runId: row.runId } : {}),
     ...(tokens ? { tokens } : {}),
+    ...(row.reasoning ? { reasoning: row.reasoning } : {}),
+    ...(row.reasoning && row.reasoningMs !== null ? { reasoningMs: row.reasoningMs } : {}),
   };
 }
 
@@ -32,6 +34,8 @@ const chatItemColumns = {
   status: messages.status,
   createdAt: messages.createdAt,
   runId: messages.runId,
+  reasoning: messages.reasoning,
+  reasoningMs: messages.reasoningMs,
 };
 
 /** A conversation's messages in order; an answer carries the tokens of the step that wrote it. */

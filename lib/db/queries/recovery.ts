@@ -4,8 +4,8 @@ import { RESPONSE_STEPS, type ResponseStep } from '@/lib/contract';
 import { selectRows } from '@/lib/db/queries/rows';
 import type { Db } from '@/lib/db/schema';
 
-/** What readers saw of a run whose producer was lost: its answer so far, and the mode it was written in. */
-export type LostAnswer = { content: string; mode: ResponseStep | null };
+/** What readers saw of a run whose producer was lost: its answer and reasoning so far, and the mode it was written in. */
+export type LostAnswer = { content: string; reasoning: string; mode: ResponseStep | null };
 
 /**
  * Closes runs a dead process left `running` (a crash, a kill): each gets its answer so far as an interrupted
@@ -20,9 +20,10 @@ export async function closeOrphanedRuns(db: Db, only?: { runId: string; answer: 
     sql`, `,
   );
   const answers = only
-    ? sql`select ${only.runId}::uuid as run_id, ${only.answer.mode}::text as name, ${only.answer.content}::text as content`
+    ? sql`select ${only.runId}::uuid as run_id, ${only.answer.mode}::text as name, ${only.answer.content}::text as content,
+        ${only.answer.reasoning || null}::text as reasoning`
     : sql`
-      select distinct on (s.run_id) s.run_id, s.name, s.output->>'content' as content
+      select distinct on (s.run_id) s.run_id, s.name, s.output->>'content' as content, s.output->>'reasoning' as reasoning
       from run_steps s join orphans o on o.id = s.run_id
       where s.name in (${responseSteps})
       order by s.run_id, s.seq desc`;
@@ -35,9 +36,9 @@ export async function closeOrphanedRuns(db: Db, only?: { runId: string; answer: 
       returning id, conversation_id
     ), answers as (${answers}
     ), stored as (
-      insert into messages (id, conversation_id, run_id, role, content, type, mode, status)
+      insert into messages (id, conversation_id, run_id, role, content, type, mode, status, reasoning)
       select gen_random_uuid(), o.conversation_id, o.id, 'assistant', coalesce(a.content, ''),
-        case when a.name = 'generate_code' then 'code' else 'text' end, a.name, 'interrupted'
+        case when a.name = 'generate_code' then 'code' else 'text' end, a.name, 'interrupted', a.reasoning
       from orphans o left join answers a on a.run_id = o.id
       returning conversation_id
     ), open_steps as (

@@ -85,8 +85,8 @@ export async function copySharedConversation(db: Db, token: string, copy: { id: 
       select ${copy.id}, ${copy.ownerId}, title, title_source from source
       returning id
     ), copied_messages as (
-      insert into messages (id, conversation_id, role, content, type, mode, status, created_at)
-      select gen_random_uuid(), copy.id, m.role, m.content, m.type, m.mode, m.status, m.created_at
+      insert into messages (id, conversation_id, role, content, type, mode, status, reasoning, reasoning_ms, created_at)
+      select gen_random_uuid(), copy.id, m.role, m.content, m.type, m.mode, m.status, m.reasoning, m.reasoning_ms, m.created_at
       from messages m, source, copy
       where m.conversation_id = source.id
       order by m.seq

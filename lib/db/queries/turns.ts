@@ -84,8 +84,9 @@ export async function beginTurn(
   return { status: 'begun', snapshot: row.snapshot, priorMessages: Number(row.prior_messages) };
 }
 
-type StoredMessageRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'type' | 'mode' | 'status'> & {
+type StoredMessageRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'type' | 'mode' | 'status' | 'reasoning'> & {
   run_id: string | null;
+  reasoning_ms: number | null;
   created_at: Date | string;
 };
 
@@ -114,20 +115,24 @@ export async function finishTurn(
       where id = ${turn.runId} and status = 'running'
       returning id
     ), stored as (
-      insert into messages (id, conversation_id, run_id, role, content, type, mode, status)
-      select ${message.id}::uuid, ${message.conversationId}::uuid, ${message.runId ?? null}::uuid, ${message.role}, ${message.content}, ${message.type}, ${message.mode ?? null}, ${message.status}
+      insert into messages (id, conversation_id, run_id, role, content, type, mode, status, reasoning, reasoning_ms)
+      select ${message.id}::uuid, ${message.conversationId}::uuid, ${message.runId ?? null}::uuid, ${message.role}, ${message.content}, ${message.type}, ${message.mode ?? null}, ${message.status},
+        ${message.reasoning ?? null}, ${message.reasoningMs ?? null}::int
       from finished
-      returning id, conversation_id, run_id, role, content, type, mode, status, created_at
+      returning id, conversation_id, run_id, role, content, type, mode, status, reasoning, reasoning_ms, created_at
     ), moved as (
       update conversations set snapshot = ${turn.snapshot == null ? null : JSON.stringify(turn.snapshot)}::jsonb, updated_at = now(), activity = ${NEXT_ACTIVITY}
       where id = ${message.conversationId} and exists (select 1 from finished)
       returning id
     )
-    select id, conversation_id, run_id, role, content, type, mode, status, created_at from stored`,
+    select id, conversation_id, run_id, role, content, type, mode, status, reasoning, reasoning_ms, created_at from stored`,
   );
   if (!stored) return null;
-  const { id, role, content, type, mode, status } = stored;
-  return toChatItem({ id, role, content, type, mode, status, runId: stored.run_id, createdAt: new Date(stored.created_at) }, turn.tokens);
+  const { id, role, content, type, mode, status, reasoning } = stored;
+  return toChatItem(
+    { id, role, content, type, mode, status, reasoning, reasoningMs: stored.reasoning_ms, runId: stored.run_id, createdAt: new Date(stored.created_at) },
+    turn.tokens,
+  );
 }
 
 export async function finishRun(
