@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { CopyButton } from '@/components/chat/CopyButton';
 import { MODE_BADGE } from '@/lib/chat/labels';
 import { Markdown } from '@/components/chat/Markdown';
+import { ReasoningBlock } from '@/components/chat/ReasoningBlock';
 
 export function UserBubble({ content }: { content: string }) {
   return (
@@ -31,6 +32,9 @@ type AssistantBubbleProps = {
   /** More buttons beside Copy (Regenerate). */
   actions?: ReactNode;
   tokens?: TokenUsage;
+  /** The model's reasoning before the answer, and how long it thought when the server measured it. */
+  reasoning?: string;
+  reasoningMs?: number;
 };
 
 /** The answer's token counts in small print: `~` marks an estimate (the server reported none). */
@@ -49,7 +53,19 @@ function TokenCount({ tokens }: { tokens: TokenUsage }) {
 }
 
 /** One assistant answer, stored or streaming: same markup in both, so the hand-over shows no change. */
-export function AssistantBubble({ content, type = 'text', mode, status = 'complete', streaming = false, progress, error, actions, tokens }: AssistantBubbleProps) {
+export function AssistantBubble({
+  content,
+  type = 'text',
+  mode,
+  status = 'complete',
+  streaming = false,
+  progress,
+  error,
+  actions,
+  tokens,
+  reasoning,
+  reasoningMs,
+}: AssistantBubbleProps) {
   return (
     <article className="group flex flex-col gap-1" data-role="assistant" data-status={streaming ? 'streaming' : status} aria-label="Assistant answer">
       <div className="flex min-h-6 items-center gap-2 text-xs text-muted-foreground">
@@ -82,6 +98,7 @@ export function AssistantBubble({ content, type = 'text', mode, status = 'comple
           </span>
         ) : null}
       </div>
+      {reasoning ? <ReasoningBlock reasoning={reasoning} thinking={streaming && content === ''} ms={reasoningMs} /> : null}
       {type === 'error' ? (
         <ErrorNote>{content}</ErrorNote>
       ) : content ? (

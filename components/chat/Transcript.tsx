@@ -49,6 +49,8 @@ function storedItem(item: ChatItem, conversationId: string | null, key: number):
       status={item.status}
       actions={regenerate}
       {...(item.tokens ? { tokens: item.tokens } : {})}
+      {...(item.reasoning ? { reasoning: item.reasoning } : {})}
+      {...(item.reasoningMs !== undefined ? { reasoningMs: item.reasoningMs } : {})}
     />
   );
 }
@@ -67,6 +69,8 @@ function liveAnswer(turn: LiveTurn, key: number): ReactElement {
       progress={turn.phase === 'stopping' ? 'Stopping' : turn.progress}
       error={turn.error}
       {...(turn.result?.tokens ? { tokens: turn.result.tokens } : {})}
+      reasoning={turn.reasoning}
+      {...(turn.result?.reasoningMs !== undefined ? { reasoningMs: turn.result.reasoningMs } : {})}
     />
   );
 }

@@ -7,6 +7,13 @@ const ENDINGS: Partial<Record<ChatItem['status'], string>> = {
   error: '> *This answer ended with an error.*',
 };
 
+/** Text as a Markdown block quote, every line of it (blank ones too, so the quote holds together). */
+const quoted = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => (line ? `> ${line}` : '>'))
+    .join('\n');
+
 /**
  * A conversation as a Markdown file to keep or send: the title as its heading, then each message under its role
  * (an answer with its mode). Answers are Markdown already, so their code blocks stay fenced; prompts are kept as
@@ -20,6 +27,8 @@ export function conversationToMarkdown(title: string, messages: ChatItem[], expo
       continue;
     }
     parts.push(message.mode ? `## Assistant (${MODE_BADGE[message.mode]})` : '## Assistant');
+    // The reasoning before the answer, quoted, so the answer still reads on its own.
+    if (message.reasoning?.trim()) parts.push(`> *Reasoning:*\n>\n${quoted(message.reasoning.trim())}`);
     if (message.type === 'error') parts.push(`> **Error:** ${message.content}`);
     else {
       if (message.content) parts.push(message.content.trimEnd());

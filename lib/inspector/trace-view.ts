@@ -87,6 +87,7 @@ const FIELDS: [key: string, label: string][] = [
   ['safety', 'safety verdict'],
   ['mode', 'mode'],
   ['responseStep', 'response step'],
+  ['reasoning', 'reasoning'],
   ['response', 'response'],
   ['turns', 'turns'],
 ];

@@ -39,6 +39,15 @@ describe('a conversation as Markdown', () => {
     expect(markdown).toContain('cut off\n\n> *This answer ended with an error.*');
     expect(markdown).toContain('## Assistant\n\n> **Error:** The model provider answered with HTTP 500.');
   });
+
+  it("quotes an answer's reasoning before it, every line, so the answer reads on its own", () => {
+    const markdown = conversationToMarkdown(
+      'Sums',
+      [item({ role: 'user', content: '2+2?' }), item({ role: 'assistant', content: 'Four.', reasoning: '\nTwo and two.\n\nThat is four.\n', reasoningMs: 1200 })],
+      new Date('2026-12-03T12:00:00Z'),
+    );
+    expect(markdown).toContain('## Assistant\n\n> *Reasoning:*\n>\n> Two and two.\n>\n> That is four.\n\nFour.\n');
+  });
 });
 
 describe('the file name of a download', () => {

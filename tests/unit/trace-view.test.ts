@@ -75,6 +75,7 @@ describe('a step’s state before and after', () => {
       history: [{ role: 'user', content: 'first?' }, { role: 'user', content: 'second?' }, { role: 'assistant', content: 'yes' }],
       safety: { safe: true },
       mode: 'answer_question',
+      reasoning: 'A yes-or-no question.',
       response: 'yes',
       turns: 2,
     });
@@ -82,6 +83,7 @@ describe('a step’s state before and after', () => {
       { field: 'chat history', before: '1 turn', after: '3 turns\n+ user: second?\n+ assistant: yes' },
       { field: 'safety verdict', before: '—', after: '{"safe":true}' },
       { field: 'mode', before: '—', after: 'answer_question' },
+      { field: 'reasoning', before: '—', after: 'A yes-or-no question.' },
       { field: 'response', before: '—', after: 'yes' },
       { field: 'turns', before: '1', after: '2' },
     ]);
