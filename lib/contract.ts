@@ -39,6 +39,13 @@ export type StepStatus = z.infer<typeof StepStatusSchema>;
 export const TokenUsageSchema = z.object({ input: z.number().int(), output: z.number().int(), estimated: z.boolean() });
 export type TokenUsage = z.infer<typeof TokenUsageSchema>;
 
+/** A file sent with a prompt: an image the model sees, or a text file it reads. Its bytes: `GET /api/attachments/{id}`. */
+export const AttachmentSchema = z.object({ id: z.uuid(), name: z.string(), type: z.string(), size: z.number().int().nonnegative() });
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+/** At most this many files go with one prompt. */
+export const MAX_ATTACHMENTS_PER_PROMPT = 8;
+
 export const ChatItemStatusSchema = z.enum(['complete', 'interrupted', 'error']);
 export type ChatItemStatus = z.infer<typeof ChatItemStatusSchema>;
 
@@ -58,6 +65,8 @@ export const ChatItemSchema = z.object({
   reasoning: z.string().optional(),
   /** How long the model thought: from its first reasoning to its first answer token (absent when not measured). */
   reasoningMs: z.number().int().nonnegative().optional(),
+  /** A prompt's files, in the order they were attached. */
+  attachments: z.array(AttachmentSchema).optional(),
 });
 export type ChatItem = z.infer<typeof ChatItemSchema>;
 
@@ -70,6 +79,7 @@ export const ERROR_CODES = [
   'prompt_too_large',
   'body_too_large',
   'unsupported_media_type',
+  'attachment_too_large',
   'forbidden_origin',
   'not_found',
   'method_not_allowed',
@@ -128,6 +138,12 @@ export const PostMessageBodySchema = z.object({
     .string({ error: 'prompt must be a string' })
     .refine((s) => s.trim().length > 0, 'prompt must not be blank')
     .refine(isStorableText, 'prompt must be valid Unicode text without NUL'),
+  /** Ids of this conversation's uploads, not sent with a prompt yet. */
+  attachments: z
+    .array(z.uuid({ error: 'attachments must hold the ids of uploads' }), { error: 'attachments must be an array of upload ids' })
+    .max(MAX_ATTACHMENTS_PER_PROMPT, `attachments must hold at most ${MAX_ATTACHMENTS_PER_PROMPT} ids`)
+    .refine((ids) => new Set(ids).size === ids.length, 'attachments must not name an upload twice')
+    .optional(),
 });
 export type PostMessageBody = z.infer<typeof PostMessageBodySchema>;
 

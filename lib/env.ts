@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   MAX_PROMPT_BYTES: intWithDefault(32 * 1024, 1),
   /** The largest conversation document `POST /api/conversations/import` takes. */
   MAX_IMPORT_BYTES: intWithDefault(20 * 1024 * 1024, 1),
+  /** The largest image a prompt takes (text files: at most 1 MiB, whatever this says). */
+  ATTACHMENT_MAX_BYTES: intWithDefault(5 * 1024 * 1024, 1),
   UPSTREAM_IDLE_TIMEOUT_MS: intWithDefault(60_000, 1),
   UPSTREAM_MAX_RETRIES: intWithDefault(2),
   SSE_PING_INTERVAL_MS: intWithDefault(15_000, 10),

@@ -35,6 +35,7 @@ export const ERRORS: Record<ErrorCode, { status: number; message: string; retryA
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be the id of an event of this run (a whole number).' },
   prompt_too_large: { status: 413, message: 'The prompt is too large.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
+  attachment_too_large: { status: 413, message: 'The file is too large.' },
   unsupported_media_type: { status: 415, message: 'The request body must be application/json.' },
   forbidden_origin: { status: 403, message: 'Requests that change something must come from this site.' },
   not_found: { status: 404, message: 'Conversation not found.' },

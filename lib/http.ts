@@ -90,15 +90,18 @@ async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES): Promis
   }
 }
 
+/** The code of a body that does not fit its schema: one for all, or one by where in the body it went wrong. */
+type InvalidCode = ErrorCode | ((path: PropertyKey[]) => ErrorCode);
+
 /** Reads a JSON body: 415 unless it is JSON, 413 past `maxBytes` (1 MiB), 400 `invalid_json` when it does not parse,
  * and `invalidCode` when it does not fit `schema`. */
-export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode, maxBytes = MAX_BODY_BYTES): Promise<z.infer<T>> {
+export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: InvalidCode, maxBytes = MAX_BODY_BYTES): Promise<z.infer<T>> {
   requireJson(request);
   return parseJsonText(await readBodyText(request, maxBytes), schema, invalidCode);
 }
 
 /** As readJsonBody, for a body that may be left out: an empty body reads as `{}`, whatever its media type. */
-export async function readOptionalJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: ErrorCode): Promise<z.infer<T>> {
+export async function readOptionalJsonBody<T extends z.ZodType>(request: Request, schema: T, invalidCode: InvalidCode): Promise<z.infer<T>> {
   const text = await readBodyText(request);
   if (text.trim() === '') return parseJsonText('{}', schema, invalidCode);
   requireJson(request);
@@ -110,7 +113,7 @@ function requireJson(request: Request) {
   if (mediaType !== 'application/json') throw new AppError('unsupported_media_type');
 }
 
-function parseJsonText<T extends z.ZodType>(text: string, schema: T, invalidCode: ErrorCode): z.infer<T> {
+function parseJsonText<T extends z.ZodType>(text: string, schema: T, invalidCode: InvalidCode): z.infer<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -123,7 +126,8 @@ function parseJsonText<T extends z.ZodType>(text: string, schema: T, invalidCode
     // Where in a nested document it went wrong, as `messages[3].content`.
     const where = issue?.path.reduce<string>((at, key) => (typeof key === 'number' ? `${at}[${key}]` : at ? `${at}.${String(key)}` : String(key)), '');
     const named = issue && issue.path.length > 0 && issue.message.startsWith(String(issue.path.at(-1)));
-    throw new AppError(invalidCode, issue ? (where && !named ? `${where}: ${issue.message}` : issue.message) : undefined);
+    const code = typeof invalidCode === 'function' ? invalidCode(issue?.path ?? []) : invalidCode;
+    throw new AppError(code, issue ? (where && !named ? `${where}: ${issue.message}` : issue.message) : undefined);
   }
   return parsed.data;
 }

@@ -32,7 +32,7 @@ export async function forkConversation(
 
   const startInFork = async (text: string, reuse?: ReusedAnalysis) => {
     try {
-      return await startRun(service, id, ownerId, text, reuse);
+      return await startRun(service, id, ownerId, text, { reuse });
     } catch (error) {
       // A fork whose run could not start (the rate limit) is not left behind empty.
       await deleteConversationRow(db, id, ownerId);

@@ -7,7 +7,7 @@
  * holds every state, so the machine reads (and the inspector draws it) as the single definition it is.
  */
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
-import { ModeSchema, type ErrorInfo, type Mode, type ReportedStep, type ResponseStep, type StepStatus } from '@/lib/contract';
+import { ModeSchema, type Attachment, type ErrorInfo, type Mode, type ReportedStep, type ResponseStep, type StepStatus } from '@/lib/contract';
 import { toAppError } from '@/lib/errors';
 import type { ChatTurn, ModelCallEvent, SafetyVerdict } from '@/lib/llm/types';
 
@@ -32,9 +32,9 @@ export type AgentContext = {
 };
 
 export type AgentEvent =
-  | { type: 'user.prompt'; prompt: string }
+  | { type: 'user.prompt'; prompt: string; attachments?: Attachment[] }
   /** The prompt again, with the verdict and mode an earlier run reached: only the response step runs (a regenerate). */
-  | { type: 'user.regenerate'; prompt: string; safety: SafetyVerdict; mode: Mode }
+  | { type: 'user.regenerate'; prompt: string; attachments?: Attachment[]; safety: SafetyVerdict; mode: Mode }
   | { type: 'response.delta'; delta: string }
   | { type: 'response.reasoning'; delta: string }
   | { type: 'model.call'; step: ReportedStep; call: ModelCallEvent }
@@ -140,10 +140,12 @@ export const agentMachine = setup({
   },
   actions: {
     acceptPrompt: assign(({ context, event }) => {
-      const prompt = event.type === 'user.prompt' || event.type === 'user.regenerate' ? event.prompt : '';
+      const prompted = event.type === 'user.prompt' || event.type === 'user.regenerate';
+      const prompt = prompted ? event.prompt : '';
+      const files = prompted && event.attachments?.length ? { attachments: event.attachments } : {};
       return {
         prompt,
-        history: [...context.history, { role: 'user' as const, content: prompt }],
+        history: [...context.history, { role: 'user' as const, content: prompt, ...files }],
         safety: event.type === 'user.regenerate' ? toSafetyVerdict(event.safety) : null,
         mode: event.type === 'user.regenerate' ? toMode(event.mode) : null,
         responseStep: null,

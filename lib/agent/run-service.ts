@@ -1,5 +1,6 @@
 import 'server-only';
 import { createAgentActors } from '@/lib/agent/actors';
+import { loadAttachmentBodies } from '@/lib/db/queries/attachments';
 import { agentMachine } from '@/lib/agent/machine';
 import { createHeldTurns, type HeldTurns } from '@/lib/agent/held-turns';
 import { singleProcess, type RunPlacement } from '@/lib/agent/run-placement';
@@ -59,7 +60,7 @@ export function createRunService({
   storeRetryMs = STORE_RETRY_MS,
 }: RunServiceDeps): RunService {
   const machine = agentMachine.provide({
-    actors: createAgentActors(models),
+    actors: createAgentActors(models, (ids) => loadAttachmentBodies(db, ids)),
     guards: { preStepsInParallel: () => preSteps === 'parallel' },
   });
   return {

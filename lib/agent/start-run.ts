@@ -5,7 +5,8 @@ import type { RunHandle } from '@/lib/agent/run-registry';
 import { titleFromPrompt } from '@/lib/agent/titles';
 import type { AgentMachine, RunService } from '@/lib/agent/run-service';
 import { wireRun } from '@/lib/agent/run-wiring';
-import type { ChatItem, Mode } from '@/lib/contract';
+import type { Attachment, ChatItem, Mode } from '@/lib/contract';
+import { findUnsentAttachments } from '@/lib/db/queries/attachments';
 import { listMessages } from '@/lib/db/queries/messages';
 import { beginTurn, finishRun, type BegunTurn } from '@/lib/db/queries/turns';
 import { AppError, toAppError } from '@/lib/errors';
@@ -16,17 +17,37 @@ type AgentActor = Actor<AgentMachine>;
 /** An earlier run's verdict and mode, for a run that only writes the response again (a regenerate). */
 export type ReusedAnalysis = { safety: SafetyVerdict; mode: Mode };
 
+export type RunOptions = {
+  /** Ids of the conversation's unsent uploads that go with the prompt. */
+  attachments?: string[] | undefined;
+  reuse?: ReusedAnalysis | undefined;
+};
+
 /**
  * Starts a run on one prompt: 404 unless the session owns the conversation, 409 while another run is in
- * progress, 429 past the session's quota. Only the user message waits on the store before the model calls begin.
+ * progress, 429 past the session's quota, 400 for files that are not the conversation's unsent uploads. Only the
+ * user message waits on the store before the model calls begin.
  */
-export function startRun(service: RunService, conversationId: string, ownerId: string, prompt: string, reuse?: ReusedAnalysis): Promise<RunHandle> {
-  return service.registry.start(conversationId, ownerId, () => launchRun(service, { conversationId, ownerId, prompt, reuse }));
+export function startRun(service: RunService, conversationId: string, ownerId: string, prompt: string, options: RunOptions = {}): Promise<RunHandle> {
+  return service.registry.start(conversationId, ownerId, () => launchRun(service, { conversationId, ownerId, prompt, ...options }));
 }
 
 /** What the model sees of stored messages: error notes are the app's, not the conversation's. */
 function toTurns(items: ChatItem[]): ChatTurn[] {
-  return items.filter((item) => item.type !== 'error' && item.content !== '').map(({ role, content }) => ({ role, content }));
+  return items
+    .filter((item) => item.type !== 'error' && item.content !== '')
+    .map(({ role, content, attachments }) => (attachments ? { role, content, attachments } : { role, content }));
+}
+
+/** The prompt's files, in the order given: 400 unless each is an upload of this conversation no prompt has taken. */
+async function takeFiles(service: RunService, conversationId: string, ownerId: string, ids: string[]): Promise<Attachment[]> {
+  if (ids.length === 0) return [];
+  const found = new Map((await findUnsentAttachments(service.db, conversationId, ownerId, ids)).map((file) => [file.id, file]));
+  return ids.map((id, index) => {
+    const file = found.get(id);
+    if (!file) throw new AppError('invalid_body', `attachments[${index}]: not an upload of this conversation waiting to be sent.`);
+    return file;
+  });
 }
 
 /** The agent as it was at the end of the last turn; null when there is no usable snapshot. */
@@ -49,16 +70,18 @@ function refusal(turn: Exclude<BegunTurn, { status: 'begun' }>): AppError {
 
 async function launchRun(
   service: RunService,
-  { conversationId, ownerId, prompt, reuse }: { conversationId: string; ownerId: string; prompt: string; reuse: ReusedAnalysis | undefined },
+  { conversationId, ownerId, prompt, reuse, attachments: fileIds = [] }: { conversationId: string; ownerId: string; prompt: string } & RunOptions,
 ): Promise<RunHandle> {
   const { db, placement, quota } = service;
   const runId = randomUUID();
   const userMessageId = randomUUID();
+  const files = await takeFiles(service, conversationId, ownerId, fileIds);
   // An answer held through a store outage closes the conversation's last run: it is stored first (or this prompt
   // is refused with `store_unavailable` while the store still refuses it).
   await service.held.settle(conversationId);
   const claim = await placement.claim(runId);
-  const begin = () => beginTurn(db, { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt) }, quota);
+  const begin = () =>
+    beginTurn(db, { conversationId, ownerId, runId, messageId: userMessageId, prompt, title: titleFromPrompt(prompt), attachments: files }, quota);
   let turn: BegunTurn;
   try {
     turn = await begin();
@@ -93,6 +116,7 @@ async function launchRun(
   }
   const run = wireRun(service, { actor, runId, conversationId, prompt, history, claim, title });
   actor.start();
-  actor.send(reuse ? { type: 'user.regenerate', prompt, ...reuse } : { type: 'user.prompt', prompt });
+  const withFiles = files.length > 0 ? { attachments: files } : {};
+  actor.send(reuse ? { type: 'user.regenerate', prompt, ...withFiles, ...reuse } : { type: 'user.prompt', prompt, ...withFiles });
   return run;
 }

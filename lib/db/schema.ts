@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -24,6 +25,9 @@ const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
  * and at signs separate words, so `xs.reduce` and `snake_case` are found by their parts, as the search box splits them.
  */
 export const searchDocument = (column: AnyPgColumn) => sql`to_tsvector('english', translate(left(${column}, 100000), '._/@', '    '))`;
+
+/** Bytes as the store keeps them (a file's content). */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
 /** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
 export const conversations = pgTable(
@@ -111,11 +115,36 @@ export const messages = pgTable(
     /** An answer's reasoning, when the model showed it (never sent back upstream), and how long it thought. */
     reasoning: text('reasoning'),
     reasoningMs: integer('reasoning_ms'),
+    /** A prompt's files (`[{id, name, type, size}]`, in the order attached); their bytes are in `attachments`. */
+    attachments: jsonb('attachments'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The content as search reads it. */
     search: tsvector('search').generatedAlwaysAs((): ReturnType<typeof sql> => searchDocument(messages.content)),
   },
   (t) => [index('messages_conversation_idx').on(t.conversationId, t.seq), index('messages_search_idx').using('gin', t.search)],
+);
+
+/**
+ * A file uploaded to a conversation, to go with a prompt: its bytes and the type decided from them. A fork, a copy
+ * of a shared conversation or an import takes copies under the same id, so the messages that name it need no
+ * rewriting; whoever owns a conversation holding the id may read it.
+ */
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: uuid('id').notNull(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    size: integer('size').notNull(),
+    data: bytea('data').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** When a prompt took it: an upload is sent once. */
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.id] }), index('attachments_id_idx').on(t.id)],
 );
 
 /** The trace of a run: one row per step, with what went in and out and the machine's state after it. */
@@ -179,7 +208,7 @@ export const accountSessions = pgTable(
   (t) => [index('account_sessions_account_idx').on(t.accountId)],
 );
 
-export const schema = { conversations, runs, messages, runSteps, runQuotas, accounts, accountSessions };
+export const schema = { conversations, runs, messages, attachments, runSteps, runQuotas, accounts, accountSessions };
 export type Schema = typeof schema;
 
 /** A database handle over this schema: PGlite or PostgreSQL, passed to every query. */

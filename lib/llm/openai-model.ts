@@ -2,7 +2,16 @@ import 'server-only';
 import OpenAI from 'openai';
 import type { TokenUsage } from '@/lib/contract';
 import { AppError } from '@/lib/errors';
-import { estimatedUsage, JSON_SCHEMA_FOR_MODE, RESPONSE_PROMPTS, ROUTER_PROMPT, TITLE_PROMPT, toMessages } from '@/lib/llm/prompts';
+import {
+  estimatedUsage,
+  JSON_SCHEMA_FOR_MODE,
+  requestForTrace,
+  RESPONSE_PROMPTS,
+  ROUTER_PROMPT,
+  sendsImages,
+  TITLE_PROMPT,
+  toMessages,
+} from '@/lib/llm/prompts';
 import { createThinkTagSplitter, reasoningOfDelta } from '@/lib/llm/reasoning';
 import { ignoreCall, type ChatModel, type ResponsePart } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
@@ -102,8 +111,9 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
       let written = '';
       let usage: TokenUsage | null = null;
       const thinkTags = createThinkTagSplitter();
+      const withImages = sendsImages(request.messages);
       try {
-        observe({ type: 'request', request });
+        observe({ type: 'request', request: requestForTrace(request) });
         const stream = await client.chat.completions.create(request, { signal: watch.signal });
         for await (const chunk of stream) {
           watch.touch();
@@ -125,7 +135,7 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
         if (watch.timedOut) throw new AppError('upstream_timeout');
       } catch (error) {
         if (signal.aborted && !watch.timedOut) return;
-        throw toUpstreamError(error, signal, watch.timedOut);
+        throw toUpstreamError(error, signal, watch.timedOut, { withImages });
       } finally {
         watch.dispose();
         // Cut short or complete, the step used tokens: counted when the server said, estimated when it did not.

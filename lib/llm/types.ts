@@ -1,7 +1,13 @@
-import type { ModelResponseStep, TokenUsage } from '@/lib/contract';
+import type { Attachment, ModelResponseStep, TokenUsage } from '@/lib/contract';
 
-/** One turn of the conversation as the model sees it. */
-export type ChatTurn = { role: 'user' | 'assistant'; content: string };
+/** One turn of the conversation as the agent keeps it: a prompt names its files, their bytes stay in the store. */
+export type ChatTurn = { role: 'user' | 'assistant'; content: string; attachments?: Attachment[] };
+
+/** A file with its bytes, as a model call sends it. */
+export type FileBody = Attachment & { data: Uint8Array };
+
+/** A turn as the answering model is sent it: with its files' bytes. */
+export type ModelTurn = { role: 'user' | 'assistant'; content: string; files?: FileBody[] };
 
 /** A piece of a streamed response: the answer itself, or the model's reasoning before it (never sent back upstream). */
 export type ResponsePart = { type: 'text' | 'reasoning'; text: string };
@@ -29,7 +35,7 @@ export interface ChatModel {
   /** The router's raw answer; the machine turns anything unparseable into `prompt_for_more`. */
   decideMode(history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): Promise<unknown>;
   /** The answer (and any reasoning before it) as the model produces it; ends quietly when `signal` aborts. */
-  streamResponse(step: ModelResponseStep, history: ChatTurn[], signal: AbortSignal, observe?: CallObserver): AsyncIterable<ResponsePart>;
+  streamResponse(step: ModelResponseStep, history: ModelTurn[], signal: AbortSignal, observe?: CallObserver): AsyncIterable<ResponsePart>;
   /** A short title for a conversation that begins with `prompt`, as the model wrote it (lib/agent/titles.ts cleans it). */
   writeTitle(prompt: string, signal: AbortSignal): Promise<string>;
 }

@@ -43,7 +43,14 @@ export async function newChat(page: Page, origin = '') {
 
 const MOCK_URL = process.env.E2E_MOCK_URL!;
 
-export type MockRequest = { kind: string; closedByClient: boolean; finished: boolean; prompt: string };
+export type MockRequest = {
+  kind: string;
+  closedByClient: boolean;
+  finished: boolean;
+  prompt: string;
+  /** The files the latest prompt was sent with: images by type and size, text files as the text part sent. */
+  files: { images: { type: string; bytes: number }[]; texts: string[] };
+};
 
 export async function mockRequests(page: Page): Promise<MockRequest[]> {
   const response = await page.request.get(`${MOCK_URL}/__mock/requests`);

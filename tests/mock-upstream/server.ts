@@ -1,7 +1,8 @@
 /**
  * A mock OpenAI-compatible server speaking the real wire format, for tests and benchmarks.
  *
- * Behaviour is steered by directives in the latest user message, so tests over HTTP can reach every path:
+ * Behaviour is steered by directives in the latest user message, so tests over HTTP can reach every path (a prompt
+ * sent with files is answered with what was received, unless a directive says otherwise):
  *   [reply:some text]   stream exactly this text (otherwise a default answer per response prompt)
  *   [markdown:N]        stream N tokens of Markdown: headings, paragraphs, lists, code blocks and quotes in turn
  *   [router:garbage]    the router answers with unparseable text
@@ -11,6 +12,7 @@
  *   [fail:reset]        close the connection of the chat request before any response (a reset before headers)
  *   [fail:drop]         stream two deltas, then cut the connection (no end of stream)
  *   [fail:router500]    answer the router request with HTTP 500
+ *   [fail:noimages]     answer a chat request that sends an image with HTTP 400, as a model without vision does
  *   [fail:malformed]    stream two deltas, then a chunk that is not JSON
  *   [fail:midstream]    stream two deltas, then an error chunk
  *   [stall]             send the role chunk, then nothing until the client leaves
@@ -56,16 +58,46 @@ export type MockUpstream = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Message = { role: string; content: string };
+type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+type Message = { role: string; content: string | ContentPart[] };
+
+/** A message's text: its content, or its first text part (the prompt; the others are files). */
+const textOf = (message: Message | undefined) =>
+  typeof message?.content === 'string' ? message.content : (message?.content.find((part) => part.type === 'text') as { text: string } | undefined)?.text ?? '';
+
+const lastUserMessage = (body: Record<string, unknown>) => [...((body.messages as Message[] | undefined) ?? [])].reverse().find((m) => m.role === 'user');
 
 function lastUserText(body: Record<string, unknown>): string {
-  const messages = (body.messages as Message[] | undefined) ?? [];
-  return [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  return textOf(lastUserMessage(body));
 }
 
 function systemText(body: Record<string, unknown>): string {
   const messages = (body.messages as Message[] | undefined) ?? [];
-  return messages.find((m) => m.role === 'system')?.content ?? '';
+  return textOf(messages.find((m) => m.role === 'system'));
+}
+
+/** What the latest prompt was sent with: each image (its type and size) and each text file (its first line). */
+export function receivedFiles(body: Record<string, unknown>): { images: { type: string; bytes: number }[]; texts: string[] } {
+  const content = lastUserMessage(body)?.content;
+  const parts = Array.isArray(content) ? content.slice(1) : [];
+  const images = parts.flatMap((part) => {
+    if (part.type !== 'image_url') return [];
+    const match = /^data:([^;]+);base64,(.*)$/s.exec(part.image_url.url);
+    return match ? [{ type: match[1]!, bytes: Buffer.byteLength(match[2]!, 'base64') }] : [{ type: 'not a data URL', bytes: 0 }];
+  });
+  const texts = parts.flatMap((part) => (part.type === 'text' ? [part.text] : []));
+  return { images, texts };
+}
+
+/** The mock's answer to a prompt with files: what it received, so a test (or a person) sees the model was sent them. */
+function describeFiles(body: Record<string, unknown>): string | null {
+  const { images, texts } = receivedFiles(body);
+  if (images.length === 0 && texts.length === 0) return null;
+  const seen = [
+    ...images.map((image) => `an image (${image.type}, ${image.bytes} bytes)`),
+    ...texts.map((text) => `a text file (${text.split('\n')[0]})`),
+  ];
+  return `I received ${seen.join(' and ')}.`;
 }
 
 function directive(text: string, name: string): string | undefined {
@@ -125,6 +157,8 @@ export function mockReply(body: Record<string, unknown>, pace: MockPace = {}): s
   const prompt = lastUserText(body);
   const forced = directive(prompt, 'reply');
   if (forced) return forced;
+  const files = describeFiles(body);
+  if (files) return files;
   const markdown = Number(directive(prompt, 'markdown'));
   if (markdown > 0) return pacedReply(markdown, 'markdown');
   if (pace.replyTokens) return pacedReply(pace.replyTokens, pace.replyKind);
@@ -142,7 +176,7 @@ export function tokens(text: string): string[] {
 /** The mock's token counts: words in, words out. */
 export function mockUsage(body: Record<string, unknown>, output: string) {
   const messages = (body.messages as Message[] | undefined) ?? [];
-  const promptTokens = messages.reduce((sum, m) => sum + tokens(m.content).length, 0);
+  const promptTokens = messages.reduce((sum, m) => sum + tokens(textOf(m)).length, 0);
   const completionTokens = tokens(output).length;
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
@@ -299,6 +333,7 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
         closedByClient,
         finished,
         prompt: lastUserText(body),
+        files: receivedFiles(body),
       }));
       return void res.end(JSON.stringify(summary));
     }
@@ -324,6 +359,7 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
     const failWith = directive(prompt, 'fail');
     let failStatus = 0;
     if (kind === 'chat' && /^\d{3}$/.test(failWith ?? '')) failStatus = Number(failWith);
+    if (kind === 'chat' && failWith === 'noimages' && receivedFiles(body).images.length > 0) failStatus = 400;
     if (kind === 'router' && failWith === 'router500') failStatus = 500;
     if (kind === 'title' && directive(prompt, 'title') === 'fail') failStatus = 500;
     if (kind === 'chat' && failWith === 'reset') {

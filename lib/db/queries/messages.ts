@@ -1,11 +1,11 @@
 import 'server-only';
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { ChatItem, ResponseStep, TokenUsage } from '@/lib/contract';
+import type { Attachment, ChatItem, ResponseStep, TokenUsage } from '@/lib/contract';
 import { messages, runSteps, type Db } from '@/lib/db/schema';
 
 export type MessageRow = typeof messages.$inferSelect;
 /** What a chat item is made of: a message row as selected, or as a statement returned it. */
-export type ChatItemRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'type' | 'mode' | 'status' | 'createdAt' | 'runId' | 'reasoning' | 'reasoningMs'>;
+export type ChatItemRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'type' | 'mode' | 'status' | 'createdAt' | 'runId' | 'reasoning' | 'reasoningMs' | 'attachments'>;
 export type NewMessage = Omit<ChatItem, 'createdAt'> & { conversationId: string; runId?: string };
 
 export function toChatItem(row: ChatItemRow, tokens?: TokenUsage | null): ChatItem {
@@ -21,6 +21,7 @@ export function toChatItem(row: ChatItemRow, tokens?: TokenUsage | null): ChatIt
     ...(tokens ? { tokens } : {}),
     ...(row.reasoning ? { reasoning: row.reasoning } : {}),
     ...(row.reasoning && row.reasoningMs !== null ? { reasoningMs: row.reasoningMs } : {}),
+    ...(Array.isArray(row.attachments) && row.attachments.length > 0 ? { attachments: row.attachments as Attachment[] } : {}),
   };
 }
 
@@ -36,6 +37,7 @@ const chatItemColumns = {
   runId: messages.runId,
   reasoning: messages.reasoning,
   reasoningMs: messages.reasoningMs,
+  attachments: messages.attachments,
 };
 
 /** A conversation's messages in order; an answer carries the tokens of the step that wrote it. */

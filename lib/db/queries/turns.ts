@@ -1,6 +1,6 @@
 import 'server-only';
 import { and, eq, sql } from 'drizzle-orm';
-import type { ChatItem, ChatItemStatus, ErrorInfo, ResponseStep, TokenUsage } from '@/lib/contract';
+import type { Attachment, ChatItem, ChatItemStatus, ErrorInfo, ResponseStep, TokenUsage } from '@/lib/contract';
 import { NEXT_ACTIVITY, toChatItem, type MessageRow, type NewMessage } from '@/lib/db/queries/messages';
 import { selectRows, violatesUnique } from '@/lib/db/queries/rows';
 import { conversations, runs, type Db } from '@/lib/db/schema';
@@ -33,10 +33,22 @@ type BegunRow = { within_quota: boolean; retry_after_s: number; begun: boolean; 
 
 export async function beginTurn(
   db: Db,
-  turn: { conversationId: string; ownerId: string; runId: string; messageId: string; prompt: string; title: string },
+  turn: { conversationId: string; ownerId: string; runId: string; messageId: string; prompt: string; title: string; attachments?: Attachment[] },
   quota: RunQuota,
 ): Promise<BegunTurn> {
   const window = sql`make_interval(secs => ${quota.windowS})`;
+  const files = turn.attachments ?? [];
+  // The prompt's files (checked to be this conversation's unsent uploads) are taken by it, in the same statement.
+  const takeFiles =
+    files.length === 0
+      ? sql``
+      : sql`, taken as (
+      update attachments set used_at = now()
+      where conversation_id = ${turn.conversationId} and used_at is null
+        and id in (${sql.join(files.map((file) => sql`${file.id}::uuid`), sql`, `)})
+        and exists (select 1 from message)
+      returning id
+    )`;
   const result = await selectRows<BegunRow>(
     db,
     sql`
@@ -60,10 +72,12 @@ export async function beginTurn(
       select ${turn.runId}, id, ${turn.prompt}, 'running' from conversation
       returning id
     ), message as (
-      insert into messages (id, conversation_id, run_id, role, content, type, status)
-      select ${turn.messageId}, ${turn.conversationId}, id, 'user', ${turn.prompt}, 'text', 'complete' from run
+      insert into messages (id, conversation_id, run_id, role, content, type, status, attachments)
+      select ${turn.messageId}, ${turn.conversationId}, id, 'user', ${turn.prompt}, 'text', 'complete',
+        ${files.length === 0 ? null : JSON.stringify(files)}::jsonb
+      from run
       returning seq
-    )
+    )${takeFiles}
     select
       quota.runs <= ${quota.runs} as within_quota,
       ceil(extract(epoch from quota.window_started_at + ${window} - now()))::int as retry_after_s,
@@ -130,7 +144,7 @@ export async function finishTurn(
   if (!stored) return null;
   const { id, role, content, type, mode, status, reasoning } = stored;
   return toChatItem(
-    { id, role, content, type, mode, status, reasoning, reasoningMs: stored.reasoning_ms, runId: stored.run_id, createdAt: new Date(stored.created_at) },
+    { id, role, content, type, mode, status, reasoning, reasoningMs: stored.reasoning_ms, attachments: null, runId: stored.run_id, createdAt: new Date(stored.created_at) },
     turn.tokens,
   );
 }
