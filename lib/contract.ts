@@ -314,14 +314,20 @@ export const ExportDocumentSchema = z.object(
         }),
       )
       .max(100_000),
+    /** The files the messages show, their bytes in base64 (their types are decided again from the bytes). */
+    attachments: z.array(AttachmentSchema.extend({ data: z.base64({ error: 'must be the file in base64' }) })).max(10_000).optional(),
   },
   { error: 'the body must be a JSON object' },
 ).superRefine((document, context) => {
   const runs = new Set(document.runs.map((run) => run.id));
+  const files = new Set(document.attachments?.map((file) => file.id));
   document.messages.forEach((message, index) => {
     if (message.runId !== undefined && !runs.has(message.runId)) {
       context.addIssue({ code: 'custom', path: ['messages', index, 'runId'], message: 'names no run of the document' });
     }
+    message.attachments?.forEach((file, at) => {
+      if (!files.has(file.id)) context.addIssue({ code: 'custom', path: ['messages', index, 'attachments', at, 'id'], message: 'names no file of the document' });
+    });
   });
   const unstorable = findUnstorableText(document);
   if (unstorable) context.addIssue({ code: 'custom', path: unstorable, message: 'holds NUL or a lone surrogate, which cannot be stored' });

@@ -27,12 +27,14 @@ export async function forkConversation(
   const finished = (name: string) => source.steps.find((s) => s.name === name && s.status === 'completed');
   const id = randomUUID();
   const parent = { conversationId, runId, step };
-  const copyThrough = async (throughSeq: number) =>
-    createFork(db, { id, ownerId, parent, throughSeq, title: source.title });
+  const files = source.promptFiles.map((file) => file.id);
+  /** Copies the messages through `throughSeq`; a fork that runs the prompt again takes its files too. */
+  const copyThrough = async (throughSeq: number, carry: string[] = []) =>
+    createFork(db, { id, ownerId, parent, throughSeq, title: source.title, carry });
 
   const startInFork = async (text: string, reuse?: ReusedAnalysis) => {
     try {
-      return await startRun(service, id, ownerId, text, { reuse });
+      return await startRun(service, id, ownerId, text, { reuse, attachments: files });
     } catch (error) {
       // A fork whose run could not start (the rate limit) is not left behind empty.
       await deleteConversationRow(db, id, ownerId);
@@ -41,14 +43,14 @@ export async function forkConversation(
   };
 
   if (step === 'prompt') {
-    await copyThrough(source.promptSeq - 1);
+    await copyThrough(source.promptSeq - 1, files);
     return { id, run: await startInFork(prompt ?? source.prompt) };
   }
   if (step === 'check_safety' || step === 'decide_mode') {
     const safety = finished('check_safety');
     const decided = finished('decide_mode');
     if (!finished(step) || !safety || !decided) throw new AppError('not_found', `That run has not finished ${step}.`);
-    await copyThrough(source.promptSeq - 1);
+    await copyThrough(source.promptSeq - 1, files);
     const reuse = { safety: toSafetyVerdict(safety.output), mode: toMode(decided.output) };
     return { id, run: await startInFork(source.prompt, reuse) };
   }

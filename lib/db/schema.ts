@@ -27,7 +27,11 @@ const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 export const searchDocument = (column: AnyPgColumn) => sql`to_tsvector('english', translate(left(${column}, 100000), '._/@', '    '))`;
 
 /** Bytes as the store keeps them (a file's content). */
-const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  // Both drivers take a Buffer as bytea.
+  toDriver: (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+});
 
 /** One schema for PGlite (PostgreSQL 18) and PostgreSQL 15+: only features both have. */
 export const conversations = pgTable(

@@ -24,6 +24,7 @@ export function conversationToMarkdown(title: string, messages: ChatItem[], expo
   for (const message of messages) {
     if (message.role === 'user') {
       parts.push('## You', message.content.includes('```') ? `\`\`\`\`text\n${message.content}\n\`\`\`\`` : message.content);
+      if (message.attachments?.length) parts.push(`*Attached: ${message.attachments.map((file) => file.name).join(', ')}*`);
       continue;
     }
     parts.push(message.mode ? `## Assistant (${MODE_BADGE[message.mode]})` : '## Assistant');

@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { cleanFileName, decideFileType, formatBytes, isImageType, MAX_TEXT_ATTACHMENT_BYTES, servedType } from '@/lib/attachments/file-type';
 import type { Attachment } from '@/lib/contract';
-import { findOwnedAttachment, insertAttachment, type AttachmentBody } from '@/lib/db/queries/attachments';
+import { findOwnedAttachment, findSharedAttachment, insertAttachment, type AttachmentBody } from '@/lib/db/queries/attachments';
 import { getEnv } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { fileDisposition } from '@/lib/export/file-name';
 import { getAppProcess } from '@/lib/services/app-process';
 import type { Session } from '@/lib/services/session';
+import { parseShareToken } from '@/lib/services/shares';
 
 /** What a multipart body may hold beyond its file: the boundaries and the part's headers (its file name). */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
@@ -75,11 +76,25 @@ export async function uploadAttachment(session: Session, conversationId: string,
   return attachment;
 }
 
+/** An attachment's id as given; anything else names no file (404). */
+function parseAttachmentId(id: string): string {
+  const parsed = z.uuid().safeParse(id);
+  if (!parsed.success) throw new AppError('not_found', 'Attachment not found.');
+  return parsed.data.toLowerCase();
+}
+
 /** A file as its owner downloads it; 404 for anyone else, and for an id that is not one. */
 export async function findAttachment(session: Session, id: string): Promise<AttachmentBody> {
   const { db } = (await getAppProcess()).store;
-  const parsed = z.uuid().safeParse(id);
-  const found = parsed.success ? await findOwnedAttachment(db, parsed.data.toLowerCase(), session.owner) : null;
+  const found = await findOwnedAttachment(db, parseAttachmentId(id), session.owner);
+  if (!found) throw new AppError('not_found', 'Attachment not found.');
+  return found;
+}
+
+/** A file a shared conversation shows, for anyone with the link; 404 once the link is stopped. */
+export async function findSharedFile(token: string, id: string): Promise<AttachmentBody> {
+  const { db } = (await getAppProcess()).store;
+  const found = await findSharedAttachment(db, parseShareToken(token), parseAttachmentId(id));
   if (!found) throw new AppError('not_found', 'Attachment not found.');
   return found;
 }

@@ -1,7 +1,10 @@
 import 'server-only';
+import { randomUUID } from 'node:crypto';
+import { cleanFileName, decideFileType } from '@/lib/attachments/file-type';
 import { EXPORT_FORMAT, type ExportDocument } from '@/lib/contract';
 import { findConversation, forkOriginOf } from '@/lib/db/queries/conversations';
 import { insertImportedConversation } from '@/lib/db/queries/imports';
+import { listSentAttachments, type AttachmentBody } from '@/lib/db/queries/attachments';
 import { listMessages } from '@/lib/db/queries/messages';
 import { listRunTraces } from '@/lib/db/queries/traces';
 import { AppError } from '@/lib/errors';
@@ -36,6 +39,10 @@ export async function exportConversation(session: Session, id: string, format: '
     messages,
     runs: await listRunTraces(db, id),
   };
+  const files = await listSentAttachments(db, id);
+  if (files.length > 0) {
+    document.attachments = files.map(({ data, ...file }) => ({ ...file, data: Buffer.from(data).toString('base64') }));
+  }
   return { body: JSON.stringify(document, null, 2), contentType: 'application/json', disposition: attachmentDisposition(row.title, 'json') };
 }
 
@@ -44,8 +51,32 @@ export async function maxImportBytes(): Promise<number> {
   return (await getAppProcess()).env.MAX_IMPORT_BYTES;
 }
 
+/**
+ * The document's files as they are stored: each gets a new id (a document is never trusted to name a file of this
+ * server), and its type is decided again from its bytes, as for an upload; a file that would be refused, or whose
+ * size is not its bytes', is 400 `invalid_body` saying which.
+ */
+function importedFiles(document: ExportDocument, maxImageBytes: number): Map<string, AttachmentBody> {
+  const files = new Map<string, AttachmentBody>();
+  for (const [index, file] of (document.attachments ?? []).entries()) {
+    const data = new Uint8Array(Buffer.from(file.data, 'base64'));
+    const where = `attachments[${index}]`;
+    if (data.byteLength !== file.size) throw new AppError('invalid_body', `${where}.size: is ${file.size}, but the file holds ${data.byteLength} bytes`);
+    const name = cleanFileName(file.name);
+    let type: string;
+    try {
+      type = decideFileType(data, name, maxImageBytes).type;
+    } catch (error) {
+      throw new AppError('invalid_body', `${where}: ${error instanceof Error ? error.message : 'cannot be attached'}`);
+    }
+    files.set(file.id, { id: randomUUID(), name, type, size: data.byteLength, data });
+  }
+  return files;
+}
+
 /** An exported conversation, brought back as a new conversation of the session. */
 export async function importConversation(session: Session, document: ExportDocument): Promise<{ id: string }> {
-  const { db } = (await getAppProcess()).store;
-  return { id: await insertImportedConversation(db, session.owner, document) };
+  const { store, env } = await getAppProcess();
+  const files = importedFiles(document, env.ATTACHMENT_MAX_BYTES);
+  return { id: await insertImportedConversation(store.db, session.owner, document, files) };
 }

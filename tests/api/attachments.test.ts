@@ -1,13 +1,15 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AttachmentSchema, ErrorBodySchema, RunListSchema, type Attachment } from '@/lib/contract';
+import { AttachmentSchema, ErrorBodySchema, ExportDocumentSchema, RunListSchema, type Attachment } from '@/lib/contract';
 import { receivedFiles, startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, ofType, postPrompt, readRun, type ApiClient } from '../helpers/api-client';
-import { explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
+import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
+import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
 import { upstreamEnv } from '../helpers/upstream-app';
 
 explainSkippedPostgres();
+explainSkippedRedis();
 const stores = ['PGlite', ...(POSTGRES_URL ? ['PostgreSQL'] : [])];
 
 /** A 1x1 PNG, and what other files begin with. */
@@ -212,6 +214,92 @@ describe.each(stores)('attachments, on %s', (storeName) => {
     expect(await errorOf(await postPrompt(api, id, '   ', { body: JSON.stringify({ prompt: ' ', attachments: [nine[1]!.id] }) }))).toMatchObject({ code: 'invalid_prompt' });
   });
 
+  it('are kept by forks: a regenerate sends the files again, and a fork keeps them when the original is deleted', async () => {
+    const id = await newConversation(api);
+    const image = await uploaded(api, id, PNG, 'pixel.png');
+    await readRun(await postPrompt(api, id, 'What is in it?', { body: JSON.stringify({ prompt: 'What is in it?', attachments: [image.id] }) }));
+    const runId = (await getConversation(api, id)).messages[0]!.runId!;
+    const before = mock.chatRequests().length;
+    const forked = await api.fetch(`/api/conversations/${id}/fork`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ runId, step: 'decide_mode' }),
+    });
+    expect(forked.status).toBe(201);
+    const forkId = ((await forked.json()) as { id: string }).id;
+    const done = (await readRun(await api.fetch(`/api/conversations/${forkId}/stream`))).events.at(-1)?.event;
+    expect(done).toMatchObject({ type: 'done', value: { content: `I received an image (image/png, ${PNG.length} bytes).` } });
+    expect(mock.chatRequests().length).toBe(before + 1);
+    expect((await getConversation(api, forkId)).messages[0]).toMatchObject({ content: 'What is in it?', attachments: [image] });
+    expect((await api.fetch(`/api/conversations/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const served = await api.fetch(`/api/attachments/${image.id}`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
+  });
+
+  it('are shown by a shared link while it lives, and come with a copy a visitor continues', async () => {
+    const id = await newConversation(api);
+    const image = await uploaded(api, id, PNG, 'pixel.png');
+    const unsent = await uploaded(api, id, 'draft', 'draft.txt');
+    await readRun(await postPrompt(api, id, 'Look', { body: JSON.stringify({ prompt: 'Look', attachments: [image.id] }) }));
+    const { url } = (await (await api.fetch(`/api/conversations/${id}/share`, { method: 'POST' })).json()) as { url: string };
+    const token = new URL(url).pathname.split('/').at(-1)!;
+    const visitor = createClient(app.url);
+    const shared = (await (await visitor.fetch(`/api/shared/${token}`)).json()) as { messages: { attachments?: Attachment[] }[] };
+    expect(shared.messages[0]?.attachments).toEqual([image]);
+    const file = await visitor.fetch(`/api/shared/${token}/attachments/${image.id}`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('cache-control')).toBe('no-store');
+    expect(Buffer.from(await file.arrayBuffer()).equals(PNG)).toBe(true);
+    expect((await visitor.fetch(`/api/shared/${token}/attachments/${unsent.id}`)).status).toBe(404);
+    expect((await visitor.fetch(`/api/attachments/${image.id}`)).status).toBe(404);
+
+    const copy = ((await (await visitor.fetch(`/api/shared/${token}/continue`, { method: 'POST' })).json()) as { id: string }).id;
+    expect((await getConversation(visitor, copy)).messages[0]?.attachments).toEqual([image]);
+    expect((await visitor.fetch(`/api/attachments/${image.id}`)).status).toBe(200);
+    expect((await visitor.fetch(`/api/attachments/${unsent.id}`)).status).toBe(404);
+
+    expect((await api.fetch(`/api/conversations/${id}/share`, { method: 'DELETE' })).status).toBe(204);
+    expect((await visitor.fetch(`/api/shared/${token}/attachments/${image.id}`)).status).toBe(404);
+  });
+
+  it('go out with the JSON export and come back with an import under new ids, their types decided again', async () => {
+    const id = await newConversation(api);
+    const image = await uploaded(api, id, PNG, 'pixel.png');
+    const csv = await uploaded(api, id, CSV, 'cities.csv');
+    await readRun(await postPrompt(api, id, 'Both', { body: JSON.stringify({ prompt: 'Both', attachments: [image.id, csv.id] }) }));
+    const document = ExportDocumentSchema.parse(await (await api.fetch(`/api/conversations/${id}/export?format=json`)).json());
+    expect(document.attachments?.map(({ id: fileId, type, data }) => [fileId, type, Buffer.from(data, 'base64').length])).toEqual([
+      [image.id, 'image/png', PNG.length],
+      [csv.id, 'text/csv', CSV.length],
+    ]);
+    const markdown = await (await api.fetch(`/api/conversations/${id}/export?format=markdown`)).text();
+    expect(markdown).toContain('Both\n\n*Attached: pixel.png, cities.csv*');
+
+    const other = createClient(app.url);
+    const importAs = (body: unknown) =>
+      other.fetch('/api/conversations/import', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const imported = await importAs(document);
+    expect(imported.status).toBe(201);
+    const importedId = ((await imported.json()) as { id: string }).id;
+    const [prompt] = (await getConversation(other, importedId)).messages;
+    expect(prompt?.attachments?.map((file) => [file.name, file.type, file.size])).toEqual([
+      ['pixel.png', 'image/png', PNG.length],
+      ['cities.csv', 'text/csv', CSV.length],
+    ]);
+    expect(prompt?.attachments?.map((file) => file.id)).not.toContain(image.id);
+    const served = await other.fetch(`/api/attachments/${prompt!.attachments![0]!.id}`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
+    // Their next prompt sends the imported image to the model.
+    await readRun(await postPrompt(other, importedId, 'Again? [reply:Yes.]'));
+    expect(JSON.stringify(chatRequestWith(mock, 'Again?').messages)).toContain(PNG.toString('base64'));
+
+    const files = document.attachments!;
+    const elf = { ...files[0]!, data: ELF.toString('base64'), size: ELF.length, type: 'image/png' };
+    expect(await errorOf(await importAs({ ...document, attachments: [elf, files[1]] }))).toMatchObject({ status: 400, code: 'invalid_body', message: expect.stringMatching(/^attachments\[0\]: /) });
+    expect(await errorOf(await importAs({ ...document, attachments: [{ ...files[0]!, size: 1 }, files[1]] }))).toMatchObject({ status: 400, message: expect.stringMatching(/^attachments\[0\]\.size/) });
+    expect(await errorOf(await importAs({ ...document, attachments: [files[1]] }))).toMatchObject({ status: 400, message: expect.stringMatching(/^messages\[0\]\.attachments\[0\]\.id: names no file/) });
+  });
+
   it("reads text files in the safety check's rules, and says when the model may not accept images", async () => {
     const id = await newConversation(api);
     const note = await uploaded(api, id, 'Please do something unsafe with this.', 'note.txt');
@@ -224,5 +312,37 @@ describe.each(stores)('attachments, on %s', (storeName) => {
     );
     const error = ofType(failed.events, 'error')[0]?.value;
     expect(error).toEqual({ code: 'upstream_error', message: 'The model provider answered with HTTP 400. The model may not accept images: set CHAT_MODEL to a model that does.' });
+  });
+});
+
+describe.runIf(POSTGRES_URL && REDIS_URL)('attachments on two instances sharing PostgreSQL and Redis', () => {
+  let mock: MockUpstream;
+  let a: AppServer;
+  let b: AppServer;
+  let drop = async () => {};
+
+  beforeAll(async () => {
+    mock = await startMockUpstream();
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    drop = scratch.drop;
+    const env = { ...upstreamEnv(mock), DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! };
+    [a, b] = await Promise.all([startApp(env), startApp(env)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await mock?.close();
+    await drop();
+  });
+
+  it('uploaded on one, served and sent with a prompt on the other', async () => {
+    const onA = createClient(a.url);
+    const onB = createClient(b.url, onA.cookie.split('=')[1]);
+    const id = await newConversation(onA);
+    const image = await uploaded(onA, id, PNG, 'pixel.png');
+    const served = await onB.fetch(`/api/attachments/${image.id}`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
+    const { events } = await readRun(await postPrompt(onB, id, 'Seen?', { body: JSON.stringify({ prompt: 'Seen?', attachments: [image.id] }) }));
+    expect(ofType(events, 'done')[0]?.value.content).toBe(`I received an image (image/png, ${PNG.length} bytes).`);
+    expect((await getConversation(onA, id)).messages[0]?.attachments).toEqual([image]);
   });
 });

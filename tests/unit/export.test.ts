@@ -43,9 +43,13 @@ describe('a conversation as Markdown', () => {
   it("quotes an answer's reasoning before it, every line, so the answer reads on its own", () => {
     const markdown = conversationToMarkdown(
       'Sums',
-      [item({ role: 'user', content: '2+2?' }), item({ role: 'assistant', content: 'Four.', reasoning: '\nTwo and two.\n\nThat is four.\n', reasoningMs: 1200 })],
+      [
+        item({ role: 'user', content: '2+2?', attachments: [{ id: crypto.randomUUID(), name: 'sum.png', type: 'image/png', size: 3 }] }),
+        item({ role: 'assistant', content: 'Four.', reasoning: '\nTwo and two.\n\nThat is four.\n', reasoningMs: 1200 }),
+      ],
       new Date('2026-12-03T12:00:00Z'),
     );
+    expect(markdown).toContain('## You\n\n2+2?\n\n*Attached: sum.png*\n\n');
     expect(markdown).toContain('## Assistant\n\n> *Reasoning:*\n>\n> Two and two.\n>\n> That is four.\n\nFour.\n');
   });
 });

@@ -1,9 +1,9 @@
 import 'server-only';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Attachment } from '@/lib/contract';
 import type { FileBody } from '@/lib/llm/types';
 import { selectRows } from '@/lib/db/queries/rows';
-import { attachments, conversations, type Db } from '@/lib/db/schema';
+import { attachments, conversations, shares, type Db } from '@/lib/db/schema';
 
 /** A file with its bytes: what the model is sent, and what its owner downloads. */
 export type AttachmentBody = FileBody;
@@ -34,6 +34,25 @@ export async function findOwnedAttachment(db: Db, id: string, ownerId: string): 
   return row ?? null;
 }
 
+/** A file a shared conversation's messages show, for anyone with its link; null otherwise. */
+export async function findSharedAttachment(db: Db, token: string, id: string): Promise<AttachmentBody | null> {
+  const [row] = await db
+    .select({ id: attachments.id, name: attachments.name, type: attachments.type, size: attachments.size, data: attachments.data })
+    .from(attachments)
+    .innerJoin(shares, eq(shares.conversationId, attachments.conversationId))
+    .where(and(eq(shares.token, token), eq(attachments.id, id), isNotNull(attachments.usedAt)));
+  return row ?? null;
+}
+
+/** The files a conversation's messages show (its uploads not sent yet left out), oldest first. */
+export async function listSentAttachments(db: Db, conversationId: string): Promise<AttachmentBody[]> {
+  return db
+    .select({ id: attachments.id, name: attachments.name, type: attachments.type, size: attachments.size, data: attachments.data })
+    .from(attachments)
+    .where(and(eq(attachments.conversationId, conversationId), isNotNull(attachments.usedAt)))
+    .orderBy(asc(attachments.createdAt), asc(attachments.id));
+}
+
 /** Of `ids`, the owner's uploads to this conversation that no prompt has taken yet. */
 export async function findUnsentAttachments(db: Db, conversationId: string, ownerId: string, ids: string[]): Promise<Attachment[]> {
   if (ids.length === 0) return [];
@@ -46,7 +65,11 @@ export async function findUnsentAttachments(db: Db, conversationId: string, owne
     );
 }
 
-/** The bytes of files by id, for a model call: copies under one id are the same file, so any one serves. */
+/**
+ * The bytes of files by id, for a model call. Copies under one id are the same file (only uploads make ids; forks
+ * and copies of shared conversations copy the bytes, and an import gives its files new ids), so any one serves; a
+ * prompt can only name its own conversation's uploads.
+ */
 export async function loadAttachmentBodies(db: Db, ids: string[]): Promise<Map<string, AttachmentBody>> {
   if (ids.length === 0) return new Map();
   const rows = await db

@@ -1,7 +1,8 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { ExportDocument, StepStatus } from '@/lib/contract';
-import { conversations, messages, runs, runSteps, type Db } from '@/lib/db/schema';
+import type { AttachmentBody } from '@/lib/db/queries/attachments';
+import { attachments, conversations, messages, runs, runSteps, type Db } from '@/lib/db/schema';
 
 /** Rows per insert: PostgreSQL takes at most 65,535 parameters in one statement. */
 const BATCH = 1000;
@@ -19,7 +20,13 @@ const dateOf = (text: string) => new Date(text);
  * running is stored as interrupted (nothing is writing it here). The fork origin is not kept: it names a
  * conversation of somewhere else.
  */
-export async function insertImportedConversation(db: Db, ownerId: string, document: ExportDocument): Promise<string> {
+export async function insertImportedConversation(
+  db: Db,
+  ownerId: string,
+  document: ExportDocument,
+  /** The document's files by their ids in it, as they are to be stored (new ids). */
+  files: Map<string, AttachmentBody> = new Map(),
+): Promise<string> {
   const id = randomUUID();
   const runIds = new Map(document.runs.map((run) => [run.id, randomUUID()]));
   await db.transaction(async (tx) => {
@@ -72,9 +79,16 @@ export async function insertImportedConversation(db: Db, ownerId: string, docume
       status: message.status,
       reasoning: message.reasoning ?? null,
       reasoningMs: message.reasoningMs ?? null,
+      attachments: message.attachments?.map((file) => {
+        const { id: fileId, name, type, size } = files.get(file.id)!;
+        return { id: fileId, name, type, size };
+      }) ?? null,
       createdAt: dateOf(message.createdAt),
     }));
     await insertInBatches(messageRows, (batch) => tx.insert(messages).values(batch));
+    // One file a statement: a batch of images could pass what one statement should carry.
+    const now = new Date();
+    for (const file of files.values()) await tx.insert(attachments).values({ ...file, conversationId: id, usedAt: now });
   });
   return id;
 }

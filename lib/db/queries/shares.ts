@@ -85,11 +85,18 @@ export async function copySharedConversation(db: Db, token: string, copy: { id: 
       select ${copy.id}, ${copy.ownerId}, title, title_source from source
       returning id
     ), copied_messages as (
-      insert into messages (id, conversation_id, role, content, type, mode, status, reasoning, reasoning_ms, created_at)
-      select gen_random_uuid(), copy.id, m.role, m.content, m.type, m.mode, m.status, m.reasoning, m.reasoning_ms, m.created_at
+      insert into messages (id, conversation_id, role, content, type, mode, status, reasoning, reasoning_ms, attachments, created_at)
+      select gen_random_uuid(), copy.id, m.role, m.content, m.type, m.mode, m.status, m.reasoning, m.reasoning_ms, m.attachments, m.created_at
       from messages m, source, copy
       where m.conversation_id = source.id
       order by m.seq
+      returning 1
+    ), copied_files as (
+      -- The files the messages show; uploads the owner has not sent yet stay theirs.
+      insert into attachments (id, conversation_id, name, type, size, data, created_at, used_at)
+      select a.id, copy.id, a.name, a.type, a.size, a.data, a.created_at, a.used_at
+      from attachments a, source, copy
+      where a.conversation_id = source.id and a.used_at is not null
       returning 1
     )
     select exists (select 1 from copy) as copied, (select count(*) from copied_messages) as messages`,
