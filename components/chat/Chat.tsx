@@ -6,6 +6,7 @@ import { EmptyState } from '@/components/chat/EmptyState';
 import { PromptForm } from '@/components/chat/PromptForm';
 import { Transcript } from '@/components/chat/Transcript';
 import { useFollowScroll } from '@/components/chat/use-follow-scroll';
+import { useAttachments } from '@/components/chat/use-attachments';
 import { useRun } from '@/components/chat/use-run';
 
 /**
@@ -22,7 +23,8 @@ type ChatProps = {
 
 export function Chat({ conversationId, messages, running = false }: ChatProps) {
   const persistedCount = messages.length;
-  const { turn, busy, stopping, send, resume, stop } = useRun({ conversationId, persistedCount, running });
+  const { turn, busy, stopping, send, resume, stop, ensureConversation } = useRun({ conversationId, persistedCount, running });
+  const files = useAttachments(ensureConversation);
   const resumed = useRef(false);
   useEffect(() => {
     if (!running || resumed.current) return;
@@ -35,14 +37,16 @@ export function Chat({ conversationId, messages, running = false }: ChatProps) {
 
   const onSend = async () => {
     const prompt = draft;
-    if (!prompt.trim() || busy) return;
+    if (!prompt.trim() || busy || files.uploading) return;
     setSendError(null);
     setDraft('');
+    const { attachments, taken } = files.take();
     followAnswer();
-    const refusal = await send(prompt);
+    const refusal = await send(prompt, attachments);
     if (refusal) {
-      // Nothing was sent: the prompt comes back, so nothing typed is lost.
+      // Nothing was sent: the prompt and its files come back, so nothing is lost.
       setDraft(prompt);
+      files.restore(taken);
       setSendError(refusal.message);
     }
   };
@@ -59,6 +63,7 @@ export function Chat({ conversationId, messages, running = false }: ChatProps) {
         busy={busy}
         stopping={stopping}
         error={sendError}
+        files={files}
       />
     </>
   );

@@ -1,20 +1,27 @@
 'use client';
 
 import { useState } from 'react';
+import type { Attachment } from '@/lib/contract';
+import { OWNER_FILES } from '@/components/chat/MessageBubble';
+import { MessageFiles } from '@/components/chat/MessageFiles';
 import { useFork } from '@/components/chat/use-fork';
 
 /**
  * A stored prompt with an Edit button. Saving an edit forks the conversation at that prompt: the edited flow runs
  * in a new conversation linked to this one, and nothing here is overwritten.
  */
-export function EditablePrompt({ conversationId, runId, content }: { conversationId: string; runId: string; content: string }) {
+type EditablePromptProps = { conversationId: string; runId: string; content: string; attachments?: Attachment[] | undefined };
+
+export function EditablePrompt({ conversationId, runId, content, attachments }: EditablePromptProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(content);
   const { fork, pending, error } = useFork(conversationId);
 
   if (!editing) {
     return (
-      <div className="group flex items-start justify-end gap-1">
+      <div className="flex flex-col items-end gap-2">
+        {attachments?.length ? <MessageFiles files={attachments} fileBase={OWNER_FILES} /> : null}
+        <div className="group flex w-full items-start justify-end gap-1">
         <button
           type="button"
           onClick={() => setEditing(true)}
@@ -25,6 +32,7 @@ export function EditablePrompt({ conversationId, runId, content }: { conversatio
         </button>
         <div className="max-w-[85%] rounded-2xl bg-muted px-4 py-2 whitespace-pre-wrap break-words" data-role="user">
           {content}
+        </div>
         </div>
       </div>
     );

@@ -1,13 +1,18 @@
-import type { ChatItem, ErrorInfo, ResponseStep, TokenUsage } from '@/lib/contract';
+import type { Attachment, ChatItem, ErrorInfo, ResponseStep, TokenUsage } from '@/lib/contract';
 import type { ReactNode } from 'react';
 import { CopyButton } from '@/components/chat/CopyButton';
 import { MODE_BADGE } from '@/lib/chat/labels';
 import { Markdown } from '@/components/chat/Markdown';
+import { MessageFiles } from '@/components/chat/MessageFiles';
 import { ReasoningBlock } from '@/components/chat/ReasoningBlock';
 
-export function UserBubble({ content }: { content: string }) {
+/** Where a conversation's files are served: the owner's path, or a shared link's. */
+export const OWNER_FILES = '/api/attachments';
+
+export function UserBubble({ content, attachments, fileBase = OWNER_FILES }: { content: string; attachments?: Attachment[] | undefined; fileBase?: string }) {
   return (
-    <div className="flex justify-end" data-role="user">
+    <div className="flex flex-col items-end gap-2" data-role="user">
+      {attachments?.length ? <MessageFiles files={attachments} fileBase={fileBase} /> : null}
       <div className="max-w-[85%] rounded-2xl bg-muted px-4 py-2 whitespace-pre-wrap break-words">{content}</div>
     </div>
   );

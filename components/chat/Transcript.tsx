@@ -3,7 +3,7 @@ import type { ChatItem } from '@/lib/contract';
 import { EditablePrompt } from '@/components/chat/EditablePrompt';
 import { ForkButton } from '@/components/chat/ForkButton';
 import type { LiveTurn } from '@/lib/chat/live-turn';
-import { AssistantBubble, UserBubble } from '@/components/chat/MessageBubble';
+import { AssistantBubble, OWNER_FILES, UserBubble } from '@/components/chat/MessageBubble';
 
 type AnswerProps = Parameters<typeof AssistantBubble>[0] & { live: boolean };
 
@@ -20,13 +20,13 @@ function Answer({ live, ...bubble }: AnswerProps) {
   );
 }
 
-function storedItem(item: ChatItem, conversationId: string | null, key: number): ReactElement {
+function storedItem(item: ChatItem, conversationId: string | null, key: number, fileBase: string): ReactElement {
   const runId = conversationId ? item.runId : undefined;
   if (item.role === 'user') {
     return runId && conversationId ? (
-      <EditablePrompt key={key} conversationId={conversationId} runId={runId} content={item.content} />
+      <EditablePrompt key={key} conversationId={conversationId} runId={runId} content={item.content} attachments={item.attachments} />
     ) : (
-      <UserBubble key={key} content={item.content} />
+      <UserBubble key={key} content={item.content} attachments={item.attachments} fileBase={fileBase} />
     );
   }
   // Those a run of this conversation wrote can be branched from: Regenerate forks it into a new conversation.
@@ -81,12 +81,22 @@ function liveAnswer(turn: LiveTurn, key: number): ReactElement {
  * copies will have, so a finished turn is handed over in place. A place the stored list already fills is never
  * shown twice.
  */
-export function Transcript({ messages, conversationId, turn }: { messages: ChatItem[]; conversationId: string | null; turn: LiveTurn | null }) {
-  const items = messages.map((item, index) => storedItem(item, conversationId, index));
+type TranscriptProps = {
+  messages: ChatItem[];
+  conversationId: string | null;
+  turn: LiveTurn | null;
+  /** Where the messages' files are served: the owner's path unless this is a shared link's page. */
+  fileBase?: string;
+};
+
+export function Transcript({ messages, conversationId, turn, fileBase = OWNER_FILES }: TranscriptProps) {
+  const items = messages.map((item, index) => storedItem(item, conversationId, index, fileBase));
   if (turn) {
     const promptAt = turn.baseCount;
     const answerAt = turn.baseCount + 1;
-    if (turn.prompt !== null && promptAt >= items.length) items.push(<UserBubble key={promptAt} content={turn.prompt} />);
+    if (turn.prompt !== null && promptAt >= items.length) {
+      items.push(<UserBubble key={promptAt} content={turn.prompt} attachments={turn.attachments} />);
+    }
     if (answerAt >= items.length) items.push(liveAnswer(turn, answerAt));
   }
   return <>{items}</>;

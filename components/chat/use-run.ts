@@ -1,7 +1,7 @@
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useReducer, useRef, useTransition } from 'react';
 import { errorMessageOf } from '@/lib/chat/error-message';
-import { CreatedConversationSchema } from '@/lib/contract';
+import { CreatedConversationSchema, type Attachment } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { coalesceEvents } from '@/lib/chat/coalesce-events';
 import { isBusy, liveTurnReducer, visibleTurn, type LiveTurnAction } from '@/lib/chat/live-turn';
@@ -64,27 +64,36 @@ export function useRun({ conversationId, persistedCount, running }: { conversati
     startTransition(() => (conversationId === null && id ? router.replace(`/c/${id}`) : router.refresh()));
   }, [conversationId, router]);
 
+  // The conversation this page talks to, made on first need (a first prompt, or a first file attached on `/`).
+  const creating = useRef<Promise<string> | null>(null);
+  const ensureConversation = useCallback(async (): Promise<string> => {
+    if (idRef.current) return idRef.current;
+    creating.current ??= (async () => {
+      const created = await fetch('/api/conversations', { method: 'POST' });
+      if (!created.ok) throw new Error(`Could not start a conversation (HTTP ${created.status}).`);
+      const id = CreatedConversationSchema.parse(await created.json()).id;
+      idRef.current = id;
+      return id;
+    })().finally(() => (creating.current = null));
+    return creating.current;
+  }, []);
+
   const send = useCallback(
-    async (prompt: string): Promise<SendRefusal | null> => {
+    async (prompt: string, attachments: Attachment[] = []): Promise<SendRefusal | null> => {
       // The turn shows at once: the page is busy from here on, so nothing can be sent twice.
-      const start: LiveTurnAction = { type: 'started', prompt, baseCount: persistedCount };
+      const start: LiveTurnAction = { type: 'started', prompt, baseCount: persistedCount, attachments };
       dispatch(start);
       let handed = liveTurnReducer(null, start);
       let started = false;
       try {
-        let id = idRef.current;
-        if (!id) {
-          const created = await fetch('/api/conversations', { method: 'POST' });
-          if (!created.ok) throw new Error(`Could not start a conversation (HTTP ${created.status}).`);
-          id = CreatedConversationSchema.parse(await created.json()).id;
-          idRef.current = id;
-          // The address names the conversation from its first prompt on, so a reload mid-answer finds it.
-          window.history.replaceState({}, '', `/c/${id}`);
-        }
+        const id = await ensureConversation();
+        // The address names the conversation from its first prompt on, so a reload mid-answer finds it.
+        if (conversationId === null) window.history.replaceState({}, '', `/c/${id}`);
+        const files = attachments.length > 0 ? { attachments: attachments.map((file) => file.id) } : {};
         const response = await fetch(`/api/conversations/${id}/messages`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ prompt }),
+          body: JSON.stringify({ prompt, ...files }),
           signal: left.current.signal,
         });
         if (!response.ok || !response.body) {
@@ -117,7 +126,7 @@ export function useRun({ conversationId, persistedCount, running }: { conversati
         showStored();
       }
     },
-    [conversationId, persistedCount, showStored],
+    [conversationId, persistedCount, showStored, ensureConversation],
   );
 
   const resume = useCallback(async () => {
@@ -162,5 +171,5 @@ export function useRun({ conversationId, persistedCount, running }: { conversati
     await fetch(`/api/conversations/${id}/cancel`, { method: 'POST' }).catch(() => undefined);
   }, []);
 
-  return { turn: visibleTurn(turn, persistedCount), busy, stopping: turn?.phase === 'stopping', send, resume, stop };
+  return { turn: visibleTurn(turn, persistedCount), busy, stopping: turn?.phase === 'stopping', send, resume, stop, ensureConversation };
 }

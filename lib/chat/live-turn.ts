@@ -1,10 +1,12 @@
-import type { ChatItem, ErrorInfo, ResponseStep, StreamEvent } from '@/lib/contract';
+import type { Attachment, ChatItem, ErrorInfo, ResponseStep, StreamEvent } from '@/lib/contract';
 import { STEP_PROGRESS } from '@/lib/chat/labels';
 
 /** The turn being answered, as the page shows it until the stored copy takes over. */
 export type LiveTurn = {
   /** Null for a turn picked up after a reload: its prompt is already among the stored messages. */
   prompt: string | null;
+  /** The files sent with the prompt, shown with it until the stored copy takes over. */
+  attachments: Attachment[];
   /** How many stored messages the page showed when the turn began. */
   baseCount: number;
   progress: string | null;
@@ -20,7 +22,7 @@ export type LiveTurn = {
 };
 
 export type LiveTurnAction =
-  | { type: 'started'; prompt: string; baseCount: number }
+  | { type: 'started'; prompt: string; baseCount: number; attachments?: Attachment[] }
   /** A run already under way (the page was reloaded, or the reader came back): its events are replayed. */
   | { type: 'resumed'; baseCount: number }
   /** A run already under way, as another page showed it last (the events after it follow). */
@@ -66,7 +68,8 @@ const failTurn = (turn: LiveTurn, message: string) =>
 export function liveTurnReducer(turn: LiveTurn | null, action: LiveTurnAction): LiveTurn | null {
   if (action.type === 'started' || action.type === 'resumed') {
     const prompt = action.type === 'started' ? action.prompt : null;
-    return { prompt, baseCount: action.baseCount, progress: null, mode: null, text: '', reasoning: '', phase: 'streaming', result: null, error: null, title: null };
+    const attachments = action.type === 'started' ? (action.attachments ?? []) : [];
+    return { prompt, attachments, baseCount: action.baseCount, progress: null, mode: null, text: '', reasoning: '', phase: 'streaming', result: null, error: null, title: null };
   }
   if (action.type === 'restored') return action.turn;
   if (action.type === 'withdrawn' || turn === null) return null;

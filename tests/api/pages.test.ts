@@ -45,6 +45,7 @@ describe('server-rendered pages', () => {
     expect(page.body).toContain('Demo model.');
     expect(page.body).toContain('OPENAI_API_KEY');
     expect(page.body).toContain('OPENAI_BASE_URL');
+    expect(page.body).toContain('The demo model does not see images or read attached files.');
   });
 
   it('draws the machine on /inspect from its definition: every state, every transition, on the server', async () => {

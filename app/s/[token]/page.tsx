@@ -33,7 +33,7 @@ export default async function SharedConversationPage({ params }: Props) {
       <main className="mx-auto flex w-full max-w-3xl flex-1 flex-col gap-6 px-4 py-6">
         <h1 className="text-2xl font-semibold tracking-tight">{shared.title || 'Shared conversation'}</h1>
         <section aria-label="Conversation" className="flex flex-col gap-6">
-          <Transcript messages={shared.messages} conversationId={null} turn={null} />
+          <Transcript messages={shared.messages} conversationId={null} turn={null} fileBase={`/api/shared/${token}/attachments`} />
         </section>
         <div className="mt-4 border-t border-border pt-6">
           <ContinueChatButton token={token} />
