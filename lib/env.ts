@@ -53,6 +53,15 @@ const EnvSchema = z.object({
   AUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'AUTH_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   /** The app's public base URL, as the browser sees it: the callback registered at the provider is built on it. */
   APP_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  /** Either turns tracing on: the SDK reads these and the other standard OTEL_* variables itself. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default('sluice')),
+  /** Prompts and answers go into the model-call spans only when this is `true`. */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() === 'true' : false),
+    z.boolean(),
+  ),
 })
   .refine((env) => !env.REDIS_URL || env.DATABASE_URL, {
     message: 'REDIS_URL needs DATABASE_URL: instances that share Redis must share one PostgreSQL too (PGlite lives in one process).',
@@ -80,6 +89,9 @@ export function getEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
+
+/** Whether runs and model calls are traced over OTLP. */
+export const tracingEnabled = (env: Env = getEnv()) => Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 
 export function usesDemoModel(env: Env = getEnv()): boolean {
   return !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL;

@@ -7,6 +7,7 @@ import type { Models } from '@/lib/llm';
 import { streamPacedText } from '@/lib/llm/paced-text';
 import { FIXED_RESPONSES, fileNamesLine, fileTextPart } from '@/lib/llm/prompts';
 import type { CallObserver, ChatTurn, FileBody, ModelTurn, SafetyVerdict } from '@/lib/llm/types';
+import { inStepSpan } from '@/lib/telemetry/spans';
 
 /** The bytes of files by id (the store's): the machine's history names files, a model call sends them. */
 export type FileLoader = (ids: string[]) => Promise<Map<string, FileBody>>;
@@ -49,27 +50,32 @@ async function textToCheck(input: AnalysisInput, withContent: boolean, load: Fil
  */
 export function createAgentActors(models: Models, loadFiles: FileLoader) {
   return {
-    checkSafety: fromPromise<SafetyVerdict, AnalysisInput>(async ({ input, signal }) =>
-      models.safety.check(await textToCheck(input, models.safety.kind === 'rules', loadFiles), signal, reportTo(input)),
+    checkSafety: fromPromise<SafetyVerdict, AnalysisInput>(({ input, signal }) =>
+      inStepSpan(input.step, signal, async () =>
+        models.safety.check(await textToCheck(input, models.safety.kind === 'rules', loadFiles), signal, reportTo(input)),
+      ),
     ),
     decideMode: fromPromise<unknown, AnalysisInput>(({ input, signal }) =>
-      models.chat.decideMode(input.history, signal, reportTo(input)),
+      inStepSpan(input.step, signal, () => models.chat.decideMode(input.history, signal, reportTo(input))),
     ),
-    respond: fromPromise<string, RespondInput>(async ({ input, signal }) => {
-      const parts = isModelResponseStep(input.step)
-        ? models.chat.streamResponse(input.step, await withFiles(input.history, loadFiles), signal, reportTo(input))
-        : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal);
-      let text = '';
-      for await (const part of parts) {
-        if (signal.aborted) break;
-        if (part.type === 'reasoning') {
-          input.parent.send({ type: 'response.reasoning', delta: part.text });
-          continue;
-        }
-        input.parent.send({ type: 'response.delta', delta: part.text });
-        text += part.text;
-      }
-      return text;
-    }),
+    respond: fromPromise<string, RespondInput>(({ input, signal }) => inStepSpan(input.step, signal, () => respond(input, signal))),
   };
+
+  /** A response step: its answer (and any reasoning) sent to the machine as it streams; resolves with the text. */
+  async function respond(input: RespondInput, signal: AbortSignal): Promise<string> {
+    const parts = isModelResponseStep(input.step)
+      ? models.chat.streamResponse(input.step, await withFiles(input.history, loadFiles), signal, reportTo(input))
+      : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal);
+    let text = '';
+    for await (const part of parts) {
+      if (signal.aborted) break;
+      if (part.type === 'reasoning') {
+        input.parent.send({ type: 'response.reasoning', delta: part.text });
+        continue;
+      }
+      input.parent.send({ type: 'response.delta', delta: part.text });
+      text += part.text;
+    }
+    return text;
+  }
 }

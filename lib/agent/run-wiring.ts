@@ -12,6 +12,7 @@ import { storeWrittenTitle } from '@/lib/db/queries/conversations';
 import { finishRun, finishTurn } from '@/lib/db/queries/turns';
 import { retryWhileStoreUnavailable } from '@/lib/db/store-errors';
 import { toAppError } from '@/lib/errors';
+import type { RunSpan } from '@/lib/telemetry/spans';
 
 type AgentActor = Actor<AgentMachine>;
 
@@ -44,6 +45,8 @@ export function wireRun(
     claim: RunClaim;
     /** The title a model is writing for a new conversation, if this is its first run. */
     title?: Promise<string | null> | null;
+    /** The run's span, ended with the run. */
+    span?: RunSpan;
   },
 ): RunHandle {
   const { actor, runId, conversationId, prompt } = args;
@@ -94,9 +97,13 @@ export function wireRun(
   let settleMode: (step: ResponseStep | null) => void = () => {};
   const modeDecided = new Promise<ResponseStep | null>((resolve) => (settleMode = resolve));
 
+  // How the run ended, for its span: its stored status, the mode it answered in, the error code if it failed.
+  let ending: Parameters<RunSpan['end']>[0] = { status: 'error', mode: null, errorCode: 'internal_error' };
+
   const end = () => {
     if (settled) return;
     settled = true;
+    args.span?.end(ending);
     settleMode(null);
     clearInterval(checkpoint);
     log.close();
@@ -107,6 +114,7 @@ export function wireRun(
   const fail = (error: unknown) => {
     if (settled) return;
     const info = toAppError(error).toInfo();
+    ending = { status: 'error', mode: actor.getSnapshot().context.responseStep, errorCode: info.code };
     held = null;
     // A shared log that failed (Redis gone, the lease lost) has told its readers why already.
     if (!log.closed) log.append({ type: 'error', value: info });
@@ -132,6 +140,7 @@ export function wireRun(
     const { context } = actor.getSnapshot();
     const message = toAssistantMessage(outcome, context.responseStep, { text: context.response, reasoning: context.reasoning, reasoningMs });
     const snapshot = actor.getPersistedSnapshot();
+    ending = { status: message.status, mode: context.responseStep, errorCode: outcome.status === 'error' ? outcome.error.code : undefined };
     const turn = {
       runId,
       message: { id: randomUUID(), conversationId, runId, role: 'assistant' as const, ...message },
@@ -162,6 +171,7 @@ export function wireRun(
             ? { ...turn, message: { ...turn.message, status: 'interrupted' as const }, outcome: { status: 'interrupted' as const, mode: turn.outcome.mode, error: info } }
             : turn;
         heldTurns.hold(conversationId, () => storeTurn(held));
+        ending = { status: 'interrupted', mode: turn.outcome.mode, errorCode: info.code };
         send({ type: 'error', value: info });
         end();
         return;

@@ -10,6 +10,7 @@ import { findUnsentAttachments } from '@/lib/db/queries/attachments';
 import { listMessages } from '@/lib/db/queries/messages';
 import { beginTurn, finishRun, type BegunTurn } from '@/lib/db/queries/turns';
 import { AppError, toAppError } from '@/lib/errors';
+import { startRunSpan } from '@/lib/telemetry/spans';
 import type { ChatTurn, SafetyVerdict } from '@/lib/llm/types';
 
 type AgentActor = Actor<AgentMachine>;
@@ -97,8 +98,10 @@ async function launchRun(
     throw refusal(turn);
   }
 
+  // The run's span, under the request that started it; its steps and model calls (the title's too) go under it.
+  const span = startRunSpan({ conversationId, runId });
   // A new conversation's first prompt: a model writes its title beside the run (never in front of it).
-  const title = turn.priorMessages === 0 && !reuse ? service.writeTitle(prompt) : null;
+  const title = turn.priorMessages === 0 && !reuse ? span.within(() => service.writeTitle(prompt)) : null;
   // The messages before this prompt, for the `chat_history` event; read beside the model calls, not before them.
   const history: Promise<ChatItem[]> =
     turn.priorMessages === 0
@@ -110,13 +113,18 @@ async function launchRun(
     actor = restoreActor(service.machine, turn.snapshot) ?? createActor(service.machine, { input: { history: toTurns(await history) } });
   } catch (error) {
     // The run row would otherwise stay running and hold the conversation (one running run each, in the database).
-    await finishRun(db, runId, { status: 'error', mode: null, error: toAppError(error).toInfo() }).catch(() => undefined);
+    const info = toAppError(error).toInfo();
+    await finishRun(db, runId, { status: 'error', mode: null, error: info }).catch(() => undefined);
+    span.end({ status: 'error', mode: null, errorCode: info.code });
     claim.release();
     throw error;
   }
-  const run = wireRun(service, { actor, runId, conversationId, prompt, history, claim, title });
-  actor.start();
+  const run = wireRun(service, { actor, runId, conversationId, prompt, history, claim, title, span });
   const withFiles = files.length > 0 ? { attachments: files } : {};
-  actor.send(reuse ? { type: 'user.regenerate', prompt, ...withFiles, ...reuse } : { type: 'user.prompt', prompt, ...withFiles });
+  // Started in the run's context: each step's span hangs under the run's.
+  span.within(() => {
+    actor.start();
+    actor.send(reuse ? { type: 'user.regenerate', prompt, ...withFiles, ...reuse } : { type: 'user.prompt', prompt, ...withFiles });
+  });
   return run;
 }

@@ -30,6 +30,7 @@ export function createModels(env: Env): Models {
       routerModel: env.ROUTER_MODEL ?? env.CHAT_MODEL,
       titleModel: env.TITLE_MODEL ?? env.ROUTER_MODEL ?? env.CHAT_MODEL,
       idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS,
+      captureContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
     }),
     safety: createSafetyCheck(env, client),
     fixedTextDelayMs: Math.min(env.DEMO_TOKEN_DELAY_MS, 20),

@@ -4,6 +4,7 @@ import type { TokenUsage } from '@/lib/contract';
 import { AppError } from '@/lib/errors';
 import {
   estimatedUsage,
+  type ModelMessage,
   JSON_SCHEMA_FOR_MODE,
   requestForTrace,
   RESPONSE_PROMPTS,
@@ -15,6 +16,7 @@ import {
 import { createThinkTagSplitter, reasoningOfDelta } from '@/lib/llm/reasoning';
 import { ignoreCall, type ChatModel, type ResponsePart } from '@/lib/llm/types';
 import { toUpstreamError } from '@/lib/llm/upstream-errors';
+import { startModelCallSpan } from '@/lib/telemetry/spans';
 
 export type OpenAIModelOptions = {
   client: OpenAI;
@@ -24,6 +26,8 @@ export type OpenAIModelOptions = {
   titleModel: string;
   /** Longest silence allowed between two chunks: the SDK's own timeout stops counting once headers arrive. */
   idleTimeoutMs: number;
+  /** Put prompts and answers on the model-call spans (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */
+  captureContent?: boolean;
 };
 
 /** The server's count, when it gave one. */
@@ -58,16 +62,36 @@ function idleAbort(signal: AbortSignal, idleMs: number) {
   };
 }
 
-export function createOpenAIModel({ client, chatModel, routerModel, titleModel, idleTimeoutMs }: OpenAIModelOptions): ChatModel {
-  /** One answer in a single response (the router's, a title), its failures as the contract's upstream errors. */
-  const complete = async (request: OpenAI.ChatCompletionCreateParamsNonStreaming, signal: AbortSignal) => {
+export function createOpenAIModel({ client, chatModel, routerModel, titleModel, idleTimeoutMs, captureContent = false }: OpenAIModelOptions): ChatModel {
+  /** A model call's span; its messages as the trace keeps them (images cut short). */
+  const spanFor = (request: { model: string; messages: ModelMessage[] }) =>
+    startModelCallSpan({ operation: 'chat', provider: 'openai', model: request.model, messages: requestForTrace(request).messages, captureContent });
+
+  /**
+   * One answer in a single response (the router's, a title), in a span of its own, its failures as the contract's
+   * upstream errors.
+   */
+  const complete = async (request: OpenAI.ChatCompletionCreateParamsNonStreaming & { messages: ModelMessage[] }, signal: AbortSignal) => {
     const watch = idleAbort(signal, idleTimeoutMs);
+    const span = spanFor(request);
+    let text = '';
     try {
-      return await client.chat.completions.create(request, { signal: watch.signal });
+      // In the call's context: the HTTP request's own span (Next.js's fetch) goes under it.
+      const completion = await span.within(() => client.chat.completions.create(request, { signal: watch.signal, headers: span.headers }));
+      span.firstToken();
+      const choice = completion.choices?.[0];
+      text = choice?.message?.content ?? '';
+      span.response(completion.model, choice?.finish_reason);
+      const usage = reportedUsage(completion.usage);
+      if (usage) span.usage(usage);
+      return completion;
     } catch (error) {
-      throw toUpstreamError(error, signal, watch.timedOut);
+      const upstream = toUpstreamError(error, signal, watch.timedOut);
+      span.fail(upstream);
+      throw upstream;
     } finally {
       watch.dispose();
+      span.end({ text });
     }
   };
 
@@ -109,37 +133,59 @@ export function createOpenAIModel({ client, chatModel, routerModel, titleModel, 
       };
       // Everything the model wrote, reasoning included: what an estimate of its output tokens counts.
       let written = '';
+      // What the answer and its reasoning were, for the span when content capture is on.
+      let answer = '';
+      let thought = '';
+      const record = (part: ResponsePart): ResponsePart => {
+        if (!captureContent) return part;
+        if (part.type === 'text') answer += part.text;
+        else thought += part.text;
+        return part;
+      };
       let usage: TokenUsage | null = null;
       const thinkTags = createThinkTagSplitter();
       const withImages = sendsImages(request.messages);
+      const span = spanFor(request);
       try {
         observe({ type: 'request', request: requestForTrace(request) });
-        const stream = await client.chat.completions.create(request, { signal: watch.signal });
+        const stream = await span.within(() => client.chat.completions.create(request, { signal: watch.signal, headers: span.headers }));
         for await (const chunk of stream) {
           watch.touch();
           if (!Array.isArray(chunk.choices)) {
             throw new AppError('upstream_malformed', 'The model provider sent a chunk without choices.');
           }
           usage = reportedUsage(chunk.usage) ?? usage;
-          const delta = chunk.choices[0]?.delta;
+          const choice = chunk.choices[0];
+          if (choice?.finish_reason || written === '') span.response(chunk.model, choice?.finish_reason);
+          const delta = choice?.delta;
           const reasoning = reasoningOfDelta(delta);
           const content = delta?.content ?? '';
           if (reasoning === '' && content === '') continue;
-          if (written === '') observe({ type: 'first_token' });
+          if (written === '') {
+            observe({ type: 'first_token' });
+            span.firstToken();
+          }
           written += reasoning + content;
-          if (reasoning) yield { type: 'reasoning', text: reasoning } satisfies ResponsePart;
-          if (content) yield* thinkTags.push(content);
+          if (reasoning) yield record({ type: 'reasoning', text: reasoning });
+          if (content) for (const part of thinkTags.push(content)) yield record(part);
         }
-        yield* thinkTags.end();
+        for (const part of thinkTags.end()) yield record(part);
         // An aborted stream ends its loop quietly: a timeout must still surface as an error.
         if (watch.timedOut) throw new AppError('upstream_timeout');
       } catch (error) {
         if (signal.aborted && !watch.timedOut) return;
-        throw toUpstreamError(error, signal, watch.timedOut, { withImages });
+        const upstream = toUpstreamError(error, signal, watch.timedOut, { withImages });
+        span.fail(upstream);
+        throw upstream;
       } finally {
         watch.dispose();
         // Cut short or complete, the step used tokens: counted when the server said, estimated when it did not.
-        if (written !== '' || usage) observe({ type: 'usage', usage: usage ?? estimatedUsage(request.messages, written) });
+        if (written !== '' || usage) {
+          const used = usage ?? estimatedUsage(request.messages, written);
+          observe({ type: 'usage', usage: used });
+          span.usage(used);
+        }
+        span.end({ text: answer, ...(thought ? { reasoning: thought } : {}) });
       }
     },
 

@@ -41,6 +41,8 @@ import type { AddressInfo } from 'node:net';
 export type RecordedRequest = {
   path: string;
   body: Record<string, unknown>;
+  /** The request's headers (a `traceparent` among them, when the caller traces). */
+  headers: Record<string, string | string[] | undefined>;
   kind: 'router' | 'title' | 'chat' | 'moderation' | 'other';
   /** True when the client closed the connection before the response finished. */
   closedByClient: boolean;
@@ -347,7 +349,7 @@ export async function startMockUpstream({ port: listenPort = 0, splitWrites = tr
       : path.endsWith('/moderations')
         ? 'moderation'
         : 'other';
-    const record: RecordedRequest = { path, body, kind, closedByClient: false, finished: false };
+    const record: RecordedRequest = { path, body, headers: req.headers, kind, closedByClient: false, finished: false };
     requests.push(record);
     res.on('close', () => {
       if (record.finished) return;
