@@ -1,5 +1,3 @@
-import { AppError } from '@/lib/errors';
-
 /** Text files are read whole into the prompt: at most this large, whatever ATTACHMENT_MAX_BYTES says. */
 export const MAX_TEXT_ATTACHMENT_BYTES = 1024 * 1024;
 
@@ -73,33 +71,34 @@ function utf8TextOf(bytes: Uint8Array): string | null {
   }
 }
 
-export type DecidedType = { kind: 'image' | 'text'; type: string };
+export type DecidedType =
+  | { kind: 'image' | 'text'; type: string }
+  /** Not taken: the contract's code for it (415 or 413) and why, in words for the person who attached it. */
+  | { kind: 'refused'; code: 'unsupported_media_type' | 'attachment_too_large'; message: string };
+
+const NO_MARKUP = 'SVG and HTML files are not accepted: attach an image (PNG, JPEG, WebP, GIF) or a text file.';
 
 /**
  * What a file is, decided from its bytes, never from what the client said: an image by its magic numbers, else
- * text (valid UTF-8), whose type the name's extension may refine. Anything else is 415 `unsupported_media_type`;
- * SVG and HTML are refused too. A file over its kind's limit is 413 `attachment_too_large`.
+ * text (valid UTF-8), whose type the name's extension may refine. Anything else is refused as an unsupported media
+ * type, SVG and HTML too; a file over its kind's limit is refused as too large.
  */
 export function decideFileType(bytes: Uint8Array, name: string, maxImageBytes: number): DecidedType {
   const image = imageTypeOf(bytes);
   if (image) {
-    if (bytes.byteLength > maxImageBytes) throw new AppError('attachment_too_large', `Images can be at most ${formatBytes(maxImageBytes)}.`);
+    if (bytes.byteLength > maxImageBytes) return { kind: 'refused', code: 'attachment_too_large', message: `Images can be at most ${formatBytes(maxImageBytes)}.` };
     return { kind: 'image', type: image };
   }
   const extension = extensionOf(name);
-  if (ACTIVE_EXTENSIONS.has(extension)) {
-    throw new AppError('unsupported_media_type', 'SVG and HTML files are not accepted: attach an image (PNG, JPEG, WebP, GIF) or a text file.');
-  }
+  if (ACTIVE_EXTENSIONS.has(extension)) return { kind: 'refused', code: 'unsupported_media_type', message: NO_MARKUP };
   if (bytes.byteLength > MAX_TEXT_ATTACHMENT_BYTES) {
-    throw new AppError('attachment_too_large', `Text files can be at most ${formatBytes(MAX_TEXT_ATTACHMENT_BYTES)}.`);
+    return { kind: 'refused', code: 'attachment_too_large', message: `Text files can be at most ${formatBytes(MAX_TEXT_ATTACHMENT_BYTES)}.` };
   }
   const text = utf8TextOf(bytes);
   if (text === null) {
-    throw new AppError('unsupported_media_type', 'Only images (PNG, JPEG, WebP, GIF) and text files (UTF-8) can be attached.');
+    return { kind: 'refused', code: 'unsupported_media_type', message: 'Only images (PNG, JPEG, WebP, GIF) and text files (UTF-8) can be attached.' };
   }
-  if (ACTIVE_MARKUP.test(text.slice(0, 4096))) {
-    throw new AppError('unsupported_media_type', 'SVG and HTML files are not accepted: attach an image (PNG, JPEG, WebP, GIF) or a text file.');
-  }
+  if (ACTIVE_MARKUP.test(text.slice(0, 4096))) return { kind: 'refused', code: 'unsupported_media_type', message: NO_MARKUP };
   return { kind: 'text', type: TEXT_TYPES[extension] ?? 'text/plain' };
 }
 

@@ -69,8 +69,9 @@ export async function uploadAttachment(session: Session, conversationId: string,
   const file = await readUploadedFile(request, Math.max(maxImageBytes, MAX_TEXT_ATTACHMENT_BYTES));
   const data = new Uint8Array(await file.arrayBuffer());
   const name = cleanFileName(file.name);
-  const { type } = decideFileType(data, name, maxImageBytes);
-  const attachment = { id: randomUUID(), name, type, size: data.byteLength };
+  const decided = decideFileType(data, name, maxImageBytes);
+  if (decided.kind === 'refused') throw new AppError(decided.code, decided.message);
+  const attachment = { id: randomUUID(), name, type: decided.type, size: data.byteLength };
   const { db } = (await getAppProcess()).store;
   if (!(await insertAttachment(db, session.owner, { ...attachment, conversationId, data }))) throw new AppError('not_found');
   return attachment;

@@ -63,13 +63,9 @@ function importedFiles(document: ExportDocument, maxImageBytes: number): Map<str
     const where = `attachments[${index}]`;
     if (data.byteLength !== file.size) throw new AppError('invalid_body', `${where}.size: is ${file.size}, but the file holds ${data.byteLength} bytes`);
     const name = cleanFileName(file.name);
-    let type: string;
-    try {
-      type = decideFileType(data, name, maxImageBytes).type;
-    } catch (error) {
-      throw new AppError('invalid_body', `${where}: ${error instanceof Error ? error.message : 'cannot be attached'}`);
-    }
-    files.set(file.id, { id: randomUUID(), name, type, size: data.byteLength, data });
+    const decided = decideFileType(data, name, maxImageBytes);
+    if (decided.kind === 'refused') throw new AppError('invalid_body', `${where}: ${decided.message}`);
+    files.set(file.id, { id: randomUUID(), name, type: decided.type, size: data.byteLength, data });
   }
   return files;
 }

@@ -4,29 +4,29 @@ import { AttachmentSchema, ErrorBodySchema, ExportDocumentSchema, RunListSchema,
 import { receivedFiles, startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp, type AppServer } from '../helpers/app-server';
 import { createClient, getConversation, newConversation, ofType, postPrompt, readRun, type ApiClient } from '../helpers/api-client';
-import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
+import { explainSkippedPostgres, POSTGRES_URL, storeEnv } from '../helpers/postgres';
 import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
-import { upstreamEnv } from '../helpers/upstream-app';
+import { upstreamEnv, withTwoInstances } from '../helpers/upstream-app';
 
 explainSkippedPostgres();
 explainSkippedRedis();
 const stores = ['PGlite', ...(POSTGRES_URL ? ['PostgreSQL'] : [])];
 
 /** A 1x1 PNG, and what other files begin with. */
-export const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1]);
 const GIF = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1');
 const WEBP = Buffer.concat([Buffer.from('RIFF'), Buffer.from([26, 0, 0, 0]), Buffer.from('WEBPVP8L'), Buffer.alloc(14)]);
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(56), Buffer.from([0xc3, 0x28, 0xa0, 0xa1])]);
 const CSV = 'city,population\nOslo,709000\nBergen,291000\n';
 
-export function upload(client: ApiClient, conversationId: string, bytes: Uint8Array | string, name: string, claimedType = 'application/octet-stream') {
+function upload(client: ApiClient, conversationId: string, bytes: Uint8Array | string, name: string, claimedType = 'application/octet-stream') {
   const form = new FormData();
   form.append('file', new Blob([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)], { type: claimedType }), name);
   return client.fetch(`/api/conversations/${conversationId}/attachments`, { method: 'POST', body: form });
 }
 
-export async function uploaded(client: ApiClient, conversationId: string, bytes: Uint8Array | string, name: string): Promise<Attachment> {
+async function uploaded(client: ApiClient, conversationId: string, bytes: Uint8Array | string, name: string): Promise<Attachment> {
   const response = await upload(client, conversationId, bytes, name);
   if (response.status !== 201) throw new Error(`upload ${name}: ${response.status} ${await response.text()}`);
   return AttachmentSchema.parse(await response.json());
@@ -316,23 +316,9 @@ describe.each(stores)('attachments, on %s', (storeName) => {
 });
 
 describe.runIf(POSTGRES_URL && REDIS_URL)('attachments on two instances sharing PostgreSQL and Redis', () => {
-  let mock: MockUpstream;
   let a: AppServer;
   let b: AppServer;
-  let drop = async () => {};
-
-  beforeAll(async () => {
-    mock = await startMockUpstream();
-    const scratch = await createScratchDatabase(POSTGRES_URL!);
-    drop = scratch.drop;
-    const env = { ...upstreamEnv(mock), DATABASE_URL: scratch.url, REDIS_URL: REDIS_URL! };
-    [a, b] = await Promise.all([startApp(env), startApp(env)]);
-  });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await mock?.close();
-    await drop();
-  });
+  withTwoInstances(POSTGRES_URL!, REDIS_URL!, (started) => ({ a, b } = started));
 
   it('uploaded on one, served and sent with a prompt on the other', async () => {
     const onA = createClient(a.url);

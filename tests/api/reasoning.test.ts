@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { CreatedConversationSchema, ExportDocumentSchema, RunListSchema, type StreamEvent } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
 import { mockUsage, type MockUpstream } from '../mock-upstream/server';
-import { type ApiClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
-import { withUpstreamApp } from '../helpers/upstream-app';
+import type { AppServer } from '../helpers/app-server';
+import { type ApiClient, createClient, getConversation, newConversation, ofType, postPrompt, readRun, runPrompt } from '../helpers/api-client';
+import { explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+import { explainSkippedRedis, REDIS_URL } from '../helpers/redis';
+import { withTwoInstances, withUpstreamApp } from '../helpers/upstream-app';
+
+explainSkippedPostgres();
+explainSkippedRedis();
 
 let mock: MockUpstream;
 let api: ApiClient;
@@ -121,5 +127,24 @@ describe('reasoning from the upstream', () => {
     expect(imported.status).toBe(201);
     const importedId = CreatedConversationSchema.parse(await imported.json()).id;
     expect((await getConversation(api, importedId)).messages[1]).toMatchObject({ content: ANSWER, reasoning: answer!.reasoning });
+  });
+});
+
+describe.runIf(POSTGRES_URL && REDIS_URL)('reasoning on two instances sharing PostgreSQL and Redis', () => {
+  let a: AppServer;
+  let b: AppServer;
+  withTwoInstances(POSTGRES_URL!, REDIS_URL!, (started) => ({ a, b } = started));
+
+  it('reaches a reader on the other instance as reasoning events, and is stored once', async () => {
+    const onA = createClient(a.url);
+    const onB = createClient(b.url, onA.cookie.split('=')[1]);
+    const id = await newConversation(onA);
+    const started = await postPrompt(onA, id, ask('reasoning', '[slow:30]'));
+    const followed = await readRun(await onB.fetch(`/api/conversations/${id}/stream`));
+    const reasoning = ofType(followed.events, 'reasoning').map((event) => event.value).join('');
+    expect(reasoning.trim()).toBe(THOUGHT);
+    expect(ofType(followed.events, 'delta').map((event) => event.value).join('')).toBe(ANSWER);
+    await readRun(started);
+    expect((await getConversation(onB, id)).messages[1]).toMatchObject({ content: ANSWER, reasoning });
   });
 });

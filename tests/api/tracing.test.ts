@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { createClient, newConversation, runPrompt } from '../helpers/api-client';
+import { createClient, newConversation, postPrompt, runPrompt } from '../helpers/api-client';
 import { startOtlpReceiver, type ExportedSpan } from '../helpers/otlp-receiver';
 import { upstreamEnv } from '../helpers/upstream-app';
 
@@ -76,6 +76,19 @@ describe('the server traced over OTLP/HTTP (http/json)', () => {
     expect(receiver.exports.every((received) => received.headers['x-collector-key'] === 'secret-1')).toBe(true);
     const exported = receiver.exports.map((received) => received.body.toString('utf8')).join('\n');
     for (const text of ['How do tides work', 'The moon pulls the sea', 'The moon.']) expect(exported).not.toContain(text);
+  });
+
+  it('ends a run\'s span when the run ends, though the request that started it was left long before', async () => {
+    const api = createClient(app.url);
+    const id = await newConversation(api);
+    const response = await postPrompt(api, id, 'Count slowly? [slow:100][reply:one two three four five six seven eight]');
+    // The reader leaves at once: the run goes on without it, and its span with it.
+    await response.body?.cancel();
+    let run: ExportedSpan | undefined;
+    await expect.poll(() => (run = receiver.spans().find((span) => span.name === 'chat.run' && span.attributes['sluice.conversation.id'] === id)), { timeout: 15_000 }).toBeDefined();
+    expect(run!.attributes).toMatchObject({ 'sluice.run.status': 'complete' });
+    const call = receiver.spans().find((span) => span.traceId === run!.traceId && span.name === 'chat mock-chat');
+    expect(call?.attributes['gen_ai.usage.output_tokens']).toBe(8);
   });
 
   it('marks a failed run and its model call with the error code', async () => {

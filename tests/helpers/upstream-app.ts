@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { createClient, type ApiClient } from './api-client';
 import { startApp, type AppServer } from './app-server';
+import { createScratchDatabase } from './postgres';
 
 /** What an app talking to the mock upstream is started with: short timeouts and pings, one retry. */
 export const upstreamEnv = (mock: MockUpstream) => ({
@@ -40,4 +41,30 @@ export function withUpstreamApp(use: (started: UpstreamApp) => void): void {
     use(started);
   });
   afterAll(() => started?.stop());
+}
+
+export type TwoInstances = { mock: MockUpstream; a: AppServer; b: AppServer };
+
+/**
+ * Two instances of the app in front of the mock upstream, sharing a scratch PostgreSQL database and the machine's
+ * Redis (the caller skips when either is missing), started before a describe block's tests and stopped after.
+ */
+export function withTwoInstances(postgresUrl: string, redisUrl: string, use: (started: TwoInstances) => void): void {
+  let started: TwoInstances | undefined;
+  let drop = async () => {};
+  beforeAll(async () => {
+    const mock = await startMockUpstream();
+    const scratch = await createScratchDatabase(postgresUrl);
+    drop = scratch.drop;
+    const env = { ...upstreamEnv(mock), DATABASE_URL: scratch.url, REDIS_URL: redisUrl };
+    // Started together: they take turns at the migrations.
+    const [a, b] = await Promise.all([startApp(env), startApp(env)]);
+    started = { mock, a, b };
+    use(started);
+  });
+  afterAll(async () => {
+    await Promise.all([started?.a.stop(), started?.b.stop()]);
+    await started?.mock.close();
+    await drop();
+  });
 }

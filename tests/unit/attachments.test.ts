@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { cleanFileName, decideFileType, MAX_TEXT_ATTACHMENT_BYTES } from '@/lib/attachments/file-type';
-import { AppError } from '@/lib/errors';
 import { fileDisposition } from '@/lib/export/file-name';
 import { requestForTrace, sendsImages, toMessages } from '@/lib/llm/prompts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-const codeOf = (run: () => unknown) => {
-  try {
-    run();
-    return null;
-  } catch (error) {
-    return error instanceof AppError ? error.code : 'not an AppError';
-  }
+const codeOf = (run: () => ReturnType<typeof decideFileType>) => {
+  const decided = run();
+  return decided.kind === 'refused' ? decided.code : null;
 };
 
 describe('what a file is', () => {
@@ -28,7 +23,7 @@ describe('what a file is', () => {
     for (const text of ['  <svg/>', '<?xml version="1.0"?><!-- c --><svg></svg>', '<!doctype HTML><html>', '<script>x</script>']) {
       expect([text, codeOf(() => decideFileType(bytes(text), 'a.txt', 100))]).toEqual([text, 'unsupported_media_type']);
     }
-    expect(decideFileType(bytes('<b>not a page</b>'), 'a.txt', 100).type).toBe('text/plain');
+    expect(decideFileType(bytes('<b>not a page</b>'), 'a.txt', 100)).toEqual({ kind: 'text', type: 'text/plain' });
   });
 
   it('holds images to the configured limit and text to 1 MiB', () => {

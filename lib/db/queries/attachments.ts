@@ -1,12 +1,11 @@
 import 'server-only';
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Attachment } from '@/lib/contract';
-import type { FileBody } from '@/lib/llm/types';
 import { selectRows } from '@/lib/db/queries/rows';
 import { attachments, conversations, shares, type Db } from '@/lib/db/schema';
 
 /** A file with its bytes: what the model is sent, and what its owner downloads. */
-export type AttachmentBody = FileBody;
+export type AttachmentBody = Attachment & { data: Uint8Array };
 
 /** Stores an upload to the owner's conversation; false when the session has no such conversation. */
 export async function insertAttachment(db: Db, ownerId: string, upload: AttachmentBody & { conversationId: string }): Promise<boolean> {
