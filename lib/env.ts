@@ -57,6 +57,9 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
   OTEL_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default('sluice')),
+  /** `http/protobuf` (the default) or `http/json`; the traces' own setting wins over the general one. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(emptyToUndefined, z.enum(['http/protobuf', 'http/json']).default('http/protobuf')),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.preprocess(emptyToUndefined, z.enum(['http/protobuf', 'http/json']).optional()),
   /** Prompts and answers go into the model-call spans only when this is `true`. */
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.preprocess(
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() === 'true' : false),

@@ -132,6 +132,23 @@ describe('the server traced over OTLP/HTTP (http/protobuf, the default) with con
   });
 });
 
+describe('the server traced with a sampler that keeps nothing', () => {
+  it('honours OTEL_TRACES_SAMPLER: the model server is told the trace is not sampled', async () => {
+    const mock = await startMockUpstream();
+    const receiver = await startOtlpReceiver();
+    const app = await startApp({ ...upstreamEnv(mock), ...tracingEnv(receiver), OTEL_TRACES_SAMPLER: 'always_off' });
+    try {
+      const api = createClient(app.url);
+      await runPrompt(api, await newConversation(api), 'Sampled? [reply:No.]');
+      expect(mock.chatRequests().at(-1)?.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    } finally {
+      await app.stop();
+      await receiver.close();
+      await mock.close();
+    }
+  });
+});
+
 describe('the server without an OTLP endpoint', () => {
   it('loads no SDK: the model server gets no traceparent', async () => {
     const mock = await startMockUpstream();
