@@ -61,7 +61,7 @@ async function load(streams: number, seconds: number) {
 }
 
 describe(`${STREAMS} concurrent streams for ${SECONDS} s`, () => {
-  it('finish without an error, every answer stored exactly once, memory back near where it started', { timeout: (SECONDS + 150) * 1000 }, async () => {
+  it('finish without an error, every answer stored exactly once, memory back near where it started', { timeout: (SECONDS + 240) * 1000 }, async () => {
     // Warm up (compilation, pools, the store's caches), so "where it started" is the server in use, not a cold one.
     await load(STREAMS, 1);
     const before = await app.residentMb();
@@ -91,11 +91,12 @@ describe(`${STREAMS} concurrent streams for ${SECONDS} s`, () => {
 
     // Idle again, the server gives back what the load took. The live heap is back at once (measured: 47 MB before,
     // 51 MB after); the space V8 grew into is returned by its memory reducer, usually some 30 s into the quiet, but
-    // not always within a minute (seen: 307 MB before, 509 MB a minute after): up to 256 MB may still be held then.
+    // not always within a minute (seen: 307 MB before, 509 MB a minute after; 309 MB before, 572 MB a minute after):
+    // up to 256 MB may still be held then, so the wait goes on for up to two minutes while more than that is.
     // This catches gross growth (hundreds of MB), not a small leak per run.
     const limit = before + Math.max(before * 0.25, 256);
     let after = await app.residentMb();
-    for (let waited = 0; waited < 60 && after > before * 1.25; waited++) {
+    for (let waited = 0; waited < 120 && after > before * 1.25 && (waited < 60 || after >= limit); waited++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       after = await app.residentMb();
     }
