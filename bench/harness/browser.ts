@@ -30,16 +30,52 @@ export type BrowserFigures = {
    * The same answer streamed again with no tracer and no profiler attached (they slow the page down), its tasks
    * seen by the page's own Long Tasks API: what a reader's browser does.
    */
-  untraced?: { longestTaskMs: number; tasksOver50Ms: number; longTasksMs: number[] };
+  untraced?: { longestTaskMs: number; tasksOver50Ms: number; longTasksMs: number[]; longFrames?: LongFrame[] };
 };
+
+/**
+ * A frame over 50 ms as the page's Long Animation Frames API saw it: when (ms after the prompt), how long, how much of
+ * it was rendering (style, layout, paint), and the scripts that ran longest in it.
+ */
+export type LongFrame = { at: number; ms: number; renderMs: number; styleAndLayoutMs: number; scripts: string[] };
 
 /** Tasks over 50 ms the page itself saw (the Long Tasks API), collected from before its first script runs. */
 function observeLongTasks() {
   const seen: number[] = [];
-  (window as unknown as { __longTasks: number[] }).__longTasks = seen;
+  const frames: PerformanceEntry[] = [];
+  Object.assign(window, { __longTasks: seen, __longFrames: frames });
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) seen.push(entry.duration);
   }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) frames.push(entry);
+  }).observe({ type: 'long-animation-frame', buffered: true });
+}
+
+/** The long animation frames over 50 ms since `from` (the page's clock), summarised (see LongFrame). */
+function longFramesSince(from: number) {
+  type Script = { invoker: string; sourceURL: string; sourceFunctionName: string; duration: number; forcedStyleAndLayoutDuration: number };
+  type Frame = PerformanceEntry & { renderStart: number; styleAndLayoutStart: number; scripts: Script[] };
+  const frames = (window as unknown as { __longFrames: Frame[] }).__longFrames;
+  return frames
+    .filter((frame) => frame.startTime >= from && frame.duration > 50)
+    .map((frame) => {
+      const end = frame.startTime + frame.duration;
+      return {
+        at: Math.round(frame.startTime - from),
+        ms: Math.round(frame.duration),
+        renderMs: Math.round(frame.renderStart ? end - frame.renderStart : 0),
+        styleAndLayoutMs: Math.round(frame.styleAndLayoutStart ? end - frame.styleAndLayoutStart : 0),
+        scripts: [...frame.scripts]
+          .sort((a, b) => b.duration - a.duration)
+          .slice(0, 3)
+          .map((script) => {
+            const file = script.sourceURL.split('/').at(-1) ?? '';
+            const forced = script.forcedStyleAndLayoutDuration ? `, forced layout ${Math.round(script.forcedStyleAndLayoutDuration)}` : '';
+            return `${script.invoker} ${script.sourceFunctionName || ''} ${file} ${Math.round(script.duration)} ms${forced}`.replace(/\s+/g, ' ');
+          }),
+      };
+    });
 }
 
 type CpuProfile = {
@@ -161,6 +197,7 @@ async function streamIntoChatPage(appUrl: string, tokens: number, files: { scree
     if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel'] });
     // Only the tasks from the prompt on count, not the page's load.
     await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.splice(0));
+    const promptAt = await page.evaluate(() => performance.now());
     if (profilePath) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
@@ -188,6 +225,7 @@ async function streamIntoChatPage(appUrl: string, tokens: number, files: { scree
     // Tasks end up in the observer a little after they ran.
     await page.waitForTimeout(500);
     const seen = await page.evaluate(() => [...(window as unknown as { __longTasks: number[] }).__longTasks]);
+    const longFrames = await page.evaluate(longFramesSince, promptAt);
     let hotInLongTasks: BrowserFigures['hotInLongTasks'];
     if (profilePath) {
       const { profile } = await cdp.send('Profiler.stop');
@@ -210,7 +248,7 @@ async function streamIntoChatPage(appUrl: string, tokens: number, files: { scree
       await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
       await page.screenshot({ path: files.screenshot });
     }
-    const seenByPage = { longestTaskMs: Math.max(0, ...seen), tasksOver50Ms: seen.length, longTasksMs: seen.map((ms) => Math.round(ms)) };
+    const seenByPage = { longestTaskMs: Math.max(0, ...seen), tasksOver50Ms: seen.length, longTasksMs: seen.map((ms) => Math.round(ms)), longFrames };
     const figures: BrowserFigures = {
       tokens,
       characters: total,

@@ -234,6 +234,15 @@ export function toMarkdown(result: BenchResult): string {
         '',
         `The same answer again with no tracer attached, as the page's Long Tasks API saw it: longest task ${fixed(b.untraced.longestTaskMs)} ms, ${b.untraced.tasksOver50Ms} over 50 ms${b.untraced.tasksOver50Ms ? ` (${b.untraced.longTasksMs.join(', ')} ms)` : ''}.`,
       );
+      const frames = b.untraced.longFrames ?? [];
+      if (frames.length > 0) {
+        lines.push(
+          '',
+          'Its animation frames over 50 ms (Long Animation Frames API: ms after the prompt, length, of which rendering and style with layout, the longest scripts):',
+          '',
+          ...frames.map((f) => `- at ${f.at} ms: ${f.ms} ms, rendering ${f.renderMs}, style and layout ${f.styleAndLayoutMs}; ${f.scripts.join('; ') || 'no script'}`),
+        );
+      }
     }
     if (b.longTasks.length > 0) {
       lines.push(
