@@ -95,3 +95,35 @@ test('hands a finished answer over to the stored one in place: its rendered elem
   // and it is the stored answer now: Regenerate, which only stored answers have, is there
   await expect(answers(page).last().getByRole('button', { name: 'Regenerate' })).toHaveCount(1);
 });
+
+test('keeps the blocks a chunk of the answer drew once the chunk fills up and the next one starts', async ({ page }) => {
+  // On the conversation's own page, so that the page itself stays through the whole answer.
+  await newChat(page);
+  await send(page, 'Hi [reply:hi]');
+  await settle(page);
+  // The first heading the next answer draws, caught the moment it is added: the first chunk fills within a few
+  // hundred tokens, too soon to look for it afterwards.
+  await page.evaluate(() => {
+    new MutationObserver((_, observer) => {
+      const heading = document.querySelector('[data-testid="live-answer"] h2');
+      if (!heading) return;
+      Object.assign(window, { __firstHeading: heading });
+      observer.disconnect();
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  await send(page, `A long guide? ${LONG_ANSWER}`);
+  const live = page.getByTestId('live-answer');
+  // several chunks drawn: the first one filled up a while ago
+  await expect(live.locator('article > div').nth(1).locator('> div').nth(2)).toBeAttached();
+  const firstHeadingKept = () =>
+    answers(page)
+      .last()
+      .evaluate((article) => {
+        const heading = (window as unknown as { __firstHeading?: Element }).__firstHeading;
+        const firstChunk = article.querySelector(':scope > div:nth-of-type(2) > div');
+        return heading?.isConnected === true && firstChunk?.contains(heading) === true;
+      });
+  expect(await firstHeadingKept()).toBe(true);
+  await settle(page);
+  expect(await firstHeadingKept()).toBe(true);
+});
