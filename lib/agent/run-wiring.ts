@@ -96,6 +96,17 @@ export function wireRun(
   // The mode the run answers in, once decided; null when the turn ended before one was.
   let settleMode: (step: ResponseStep | null) => void = () => {};
   const modeDecided = new Promise<ResponseStep | null>((resolve) => (settleMode = resolve));
+  // Settled once the answer's first piece has gone out (or the turn ended without one): work that can wait (the
+  // title's write) waits for it, so that it never delays the first token.
+  let settleAnswering: () => void = () => {};
+  const answering = new Promise<void>((resolve) => (settleAnswering = resolve));
+  let answerStarted = false;
+  const onAnswerPiece = () => {
+    if (answerStarted) return;
+    answerStarted = true;
+    // After the readers' flush of that piece, which was scheduled first.
+    setImmediate(settleAnswering);
+  };
 
   // How the run ended, for its span: its stored status, the mode it answered in, the error code if it failed.
   let ending: Parameters<RunSpan['end']>[0] = { status: 'error', mode: null, errorCode: 'internal_error' };
@@ -105,6 +116,7 @@ export function wireRun(
     settled = true;
     args.span?.end(ending);
     settleMode(null);
+    settleAnswering();
     clearInterval(checkpoint);
     log.close();
     actor.stop();
@@ -191,19 +203,21 @@ export function wireRun(
   actor.on('delta', (emitted) => {
     stopThinking();
     send(toStreamEvent(emitted)!);
+    onAnswerPiece();
   });
   actor.on('reasoning', (emitted) => {
     thinkingSince ??= Date.now();
     send(toStreamEvent(emitted)!);
+    onAnswerPiece();
   });
   actor.on('call', (emitted) => trace.stepCall(emitted.step, emitted.call));
   actor.on('turn.ended', (emitted) => onTurnEnded(emitted.outcome));
   actor.subscribe({ error: fail });
 
   if (args.title) {
-    // Stored only for a prompt the agent answers (a refused one keeps its first-prompt title); an event only while
-    // the log is open, so it comes before `done` or not at all.
-    void Promise.all([args.title, modeDecided])
+    // Stored only for a prompt the agent answers (a refused one keeps its first-prompt title), once the answer is
+    // under way; an event only while the log is open, so it comes before `done` or not at all.
+    void Promise.all([args.title, modeDecided, answering])
       .then(async ([title, mode]) => {
         if (!title || !mode || mode === 'unsafe_response') return;
         if (await storeWrittenTitle(db, conversationId, title)) send({ type: 'title', value: { title } });

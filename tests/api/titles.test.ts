@@ -61,6 +61,9 @@ describe.each(stores)('titles written by the model, and renaming, on %s', (store
     expect(ofType(events, 'title')).toEqual([{ type: 'title', value: { title: 'Rivers, and how they form' } }]);
     const titleAt = types.indexOf('title');
     expect(titleAt).toBeLessThan(types.indexOf('done'));
+    // written once the answer is under way (its store write would otherwise delay the first token), though the
+    // model had it ready long before
+    expect(titleAt).toBeGreaterThan(types.indexOf('delta'));
     // numbered like every other event: the next id, so a reader resuming after it misses nothing
     expect(events[titleAt]!.id).toBe(events[titleAt - 1]!.id + 1);
     expect(types.at(-1)).toBe('done');
