@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/server';
 import { startApp, type AppServer } from '../helpers/app-server';
-import { createClient, newConversation, postPrompt, runPrompt } from '../helpers/api-client';
+import { createClient, newConversation, postPrompt, runPrompt, type ApiClient } from '../helpers/api-client';
 import { startOtlpReceiver, type ExportedSpan } from '../helpers/otlp-receiver';
 import { upstreamEnv } from '../helpers/upstream-app';
 
@@ -13,6 +13,26 @@ const tracingEnv = (receiver: Receiver, more: Record<string, string> = {}) => ({
   OTEL_BSP_SCHEDULE_DELAY: '100',
   ...more,
 });
+
+/**
+ * A test that needs settings of its own: an app against its own mock upstream and OTLP receiver (`env` says how it
+ * is traced, if at all), all three stopped after it.
+ */
+async function withTracedApp(
+  env: (receiver: Receiver) => Record<string, string>,
+  test: (started: { mock: MockUpstream; receiver: Receiver; app: AppServer; api: ApiClient }) => Promise<void>,
+) {
+  const mock = await startMockUpstream();
+  const receiver = await startOtlpReceiver();
+  const app = await startApp({ ...upstreamEnv(mock), ...env(receiver) });
+  try {
+    await test({ mock, receiver, app, api: createClient(app.url) });
+  } finally {
+    await app.stop();
+    await receiver.close();
+    await mock.close();
+  }
+}
 
 describe('the server traced over OTLP/HTTP (http/json)', () => {
   let mock: MockUpstream;
@@ -105,62 +125,45 @@ describe('the server traced over OTLP/HTTP (http/json)', () => {
 });
 
 describe('the server traced over OTLP/HTTP (http/protobuf, the default) with content capture', () => {
-  it('sends protobuf to the traces endpoint, the prompt and answer on the model-call span', async () => {
-    const mock = await startMockUpstream();
-    const receiver = await startOtlpReceiver();
-    const app = await startApp({
-      ...upstreamEnv(mock),
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces`,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
-    });
-    try {
-      const api = createClient(app.url);
-      await runPrompt(api, await newConversation(api), 'Why is the sea salty? [reply:Minerals from rivers.]');
-      const body = () => Buffer.concat(receiver.exports.map((received) => received.body)).toString('latin1');
-      await expect.poll(() => body().includes('chat.run'), { timeout: 10_000 }).toBe(true);
-      expect(receiver.exports.every((received) => received.path === '/custom/traces')).toBe(true);
-      expect(receiver.exports[0]?.headers['content-type']).toBe('application/x-protobuf');
-      await expect.poll(() => body().includes('gen_ai.output.messages'), { timeout: 10_000 }).toBe(true);
-      expect(body()).toContain('Why is the sea salty?');
-      expect(body()).toContain('Minerals from rivers.');
-    } finally {
-      await app.stop();
-      await receiver.close();
-      await mock.close();
-    }
-  });
+  it('sends protobuf to the traces endpoint, the prompt and answer on the model-call span', () =>
+    withTracedApp(
+      (receiver) => ({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces`,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      }),
+      async ({ receiver, api }) => {
+        await runPrompt(api, await newConversation(api), 'Why is the sea salty? [reply:Minerals from rivers.]');
+        const body = () => Buffer.concat(receiver.exports.map((received) => received.body)).toString('latin1');
+        await expect.poll(() => body().includes('chat.run'), { timeout: 10_000 }).toBe(true);
+        expect(receiver.exports.every((received) => received.path === '/custom/traces')).toBe(true);
+        expect(receiver.exports[0]?.headers['content-type']).toBe('application/x-protobuf');
+        await expect.poll(() => body().includes('gen_ai.output.messages'), { timeout: 10_000 }).toBe(true);
+        expect(body()).toContain('Why is the sea salty?');
+        expect(body()).toContain('Minerals from rivers.');
+      },
+    ));
 });
 
 describe('the server traced with a sampler that keeps nothing', () => {
-  it('honours OTEL_TRACES_SAMPLER: the model server is told the trace is not sampled', async () => {
-    const mock = await startMockUpstream();
-    const receiver = await startOtlpReceiver();
-    const app = await startApp({ ...upstreamEnv(mock), ...tracingEnv(receiver), OTEL_TRACES_SAMPLER: 'always_off' });
-    try {
-      const api = createClient(app.url);
-      await runPrompt(api, await newConversation(api), 'Sampled? [reply:No.]');
-      expect(mock.chatRequests().at(-1)?.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
-    } finally {
-      await app.stop();
-      await receiver.close();
-      await mock.close();
-    }
-  });
+  it('honours OTEL_TRACES_SAMPLER: the model server is told the trace is not sampled', () =>
+    withTracedApp(
+      (receiver) => tracingEnv(receiver, { OTEL_TRACES_SAMPLER: 'always_off' }),
+      async ({ mock, api }) => {
+        await runPrompt(api, await newConversation(api), 'Sampled? [reply:No.]');
+        expect(mock.chatRequests().at(-1)?.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      },
+    ));
 });
 
 describe('the server without an OTLP endpoint', () => {
-  it('loads no SDK: the model server gets no traceparent', async () => {
-    const mock = await startMockUpstream();
-    const app = await startApp(upstreamEnv(mock));
-    try {
-      const api = createClient(app.url);
-      await runPrompt(api, await newConversation(api), 'Untraced? [reply:Yes.]');
-      expect(mock.chatRequests().at(-1)?.headers.traceparent).toBeUndefined();
-      expect(app.logs()).not.toContain('[sluice] tracing to');
-    } finally {
-      await app.stop();
-      await mock.close();
-    }
-  });
+  it('loads no SDK: the model server gets no traceparent', () =>
+    withTracedApp(
+      () => ({}),
+      async ({ mock, app, api }) => {
+        await runPrompt(api, await newConversation(api), 'Untraced? [reply:Yes.]');
+        expect(mock.chatRequests().at(-1)?.headers.traceparent).toBeUndefined();
+        expect(app.logs()).not.toContain('[sluice] tracing to');
+      },
+    ));
 });
