@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
+import type { ClientConfig } from 'pg';
 import { schema, type Db } from '@/lib/db/schema';
 import { watchStatements, type StoreHealth } from '@/lib/db/store-health';
 
@@ -23,8 +24,13 @@ export type Store = {
 
 /** How long the health probe waits for the store's answer. */
 export const STORE_PROBE_TIMEOUT_MS = 2000;
-/** How long a new connection to PostgreSQL may take: a server gone silent fails requests, not hangs them. */
-const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * The PostgreSQL pool: how many connections it holds, how long a new connection may take (a server gone silent
+ * fails requests, not hangs them) and how long a statement may wait for a free connection. The wait is the
+ * longer: a burst of requests queues for the pool, and a busy store is not an outage.
+ */
+export type PoolSettings = { max: number; connectTimeoutMs: number; waitMs: number };
+const POOL: PoolSettings = { max: 10, connectTimeoutMs: 5000, waitMs: 30_000 };
 
 function probes(db: Db, health: StoreHealth): Pick<Store, 'answers' | 'isAvailable'> {
   const answers = async () => {
@@ -39,7 +45,7 @@ function probes(db: Db, health: StoreHealth): Pick<Store, 'answers' | 'isAvailab
   return { answers, isAvailable: async () => !health.refusingWrites() && (await answers()) };
 }
 
-export type StoreOptions = { databaseUrl?: string; dataDir: string; migrationsFolder?: string };
+export type StoreOptions = { databaseUrl?: string; dataDir: string; migrationsFolder?: string; pool?: Partial<PoolSettings> };
 
 export const MIGRATIONS_FOLDER = path.join(process.cwd(), 'lib', 'db', 'migrations');
 
@@ -47,14 +53,22 @@ export const MIGRATIONS_FOLDER = path.join(process.cwd(), 'lib', 'db', 'migratio
 const MIGRATIONS_LOCK = 7_310_925_010;
 
 /** Opens the store and applies the migrations (a no-op when they are applied already). */
-export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRATIONS_FOLDER }: StoreOptions): Promise<Store> {
+export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRATIONS_FOLDER, ...options }: StoreOptions): Promise<Store> {
   if (databaseUrl) {
-    const [{ Pool }, { drizzle }, { migrate }] = await Promise.all([
+    const [{ default: pg }, { drizzle }, { migrate }] = await Promise.all([
       import('pg'),
       import('drizzle-orm/node-postgres'),
       import('drizzle-orm/node-postgres/migrator'),
     ]);
-    const pool = new Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const settings = { ...POOL, ...options.pool };
+    // The pool hands its own options to each client it makes, and it reads `connectionTimeoutMillis` as the wait for
+    // a free connection: each client is given the connect timeout instead.
+    class Client extends pg.Client {
+      constructor(config?: ClientConfig) {
+        super({ ...config, connectionTimeoutMillis: settings.connectTimeoutMs });
+      }
+    }
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: settings.max, connectionTimeoutMillis: settings.waitMs, Client });
     // An idle client that loses its server must not take the process down.
     pool.on('error', (error) => console.error('[sluice] postgres pool error', error));
     const watched = watchStatements(pool);

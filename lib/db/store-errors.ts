@@ -21,6 +21,8 @@ const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
 const PG_CONNECTION_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
+  // pg's own connect timeout (the client destroys its socket with it).
+  'timeout expired',
   'Client has encountered a connection error',
   'Client was closed and is not queryable',
   'the database system is',

@@ -20,6 +20,7 @@ describe('what counts as the store being unavailable', () => {
       withCode('08006'),
       wrapped(new Error('Connection terminated unexpectedly')),
       new Error('timeout exceeded when trying to connect'),
+      new Error('timeout expired'),
       withCode('ENOSPC'),
     ]) {
       expect(isStoreUnavailable(error), String(error)).toBe(true);

@@ -1,0 +1,62 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '@/lib/db/client';
+import { isStoreUnavailable } from '@/lib/db/store-errors';
+import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
+
+explainSkippedPostgres();
+
+/** Short bounds, so that a statement waiting for the pool outlasts the connect timeout several times over. */
+const CONNECT_TIMEOUT_MS = 300;
+
+describe.runIf(POSTGRES_URL)('the PostgreSQL pool', () => {
+  let store: Store;
+  let drop = async () => {};
+
+  beforeAll(async () => {
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    drop = scratch.drop;
+    store = await openStore({ dataDir: '', databaseUrl: scratch.url, pool: { max: 2, connectTimeoutMs: CONNECT_TIMEOUT_MS } });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await drop();
+  });
+
+  it('lets a burst wait for a free connection longer than a connection may take to open: busy is not an outage', async () => {
+    // Two statements hold both connections for longer than the connect timeout; the rest queue behind them.
+    const statements = Array.from({ length: 6 }, () => store.db.execute(sql`select pg_sleep(${(CONNECT_TIMEOUT_MS * 3) / 1000})`));
+    const settled = await Promise.allSettled(statements);
+    expect(settled.filter((result) => result.status === 'rejected')).toEqual([]);
+  });
+});
+
+describe('a PostgreSQL server that accepts connections and never answers', () => {
+  let silent: Server;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  // The wait for a free connection is 30 s: only the connect timeout can end this within the test's time.
+  it('fails opening the store as unavailable once the connect timeout passes', { timeout: 10_000 }, async () => {
+    const address = silent.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    const opening = openStore({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${address.port}/test`, pool: { connectTimeoutMs: CONNECT_TIMEOUT_MS } });
+    const error = await opening.then(
+      () => null,
+      (reason: unknown) => reason,
+    );
+    expect(error).not.toBeNull();
+    expect(isStoreUnavailable(error)).toBe(true);
+  });
+});
