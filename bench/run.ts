@@ -14,7 +14,7 @@
  * BENCH_MOCK_PORT (and the next port up), BENCH_DATABASE_URL (a PostgreSQL
  * server to make a scratch database on; default postgres://postgres@127.0.0.1:5432/postgres, skipped when absent),
  * BENCH_REDIS_URL (the Redis the PostgreSQL + Redis row shares runs through; default redis://127.0.0.1:6379),
- * BENCH_SYSTEMS (only these rows, e.g. "ours-postgres,ours-redis", or "search"; the floors are always measured).
+ * BENCH_SYSTEMS (only these rows, e.g. "ours-postgres,ours-redis,ours-two", or "search"; the floors are always measured).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +23,7 @@ import pg from 'pg';
 import type { NextServer } from '../tests/helpers/app-server';
 import { createScratchDatabase } from '../tests/helpers/postgres';
 import { measureChatPage } from './harness/browser';
-import { measureLevel, type LevelFigures, type RedisCommandCounter } from './harness/measure';
+import { measureLevel, watchedTogether, type LevelFigures, type RedisCommandCounter, type WatchedServer } from './harness/measure';
 import { connectRedisCounter } from './harness/redis';
 import { ensurePeerBuilt, ensureSluiceBuilt, startMockProcess, startPeer, startSluice, type Pace } from './harness/processes';
 import { toMarkdown, toSvg, type BenchResult, type SystemId, type SystemResult } from './harness/report';
@@ -63,23 +63,29 @@ async function measureSystem(options: {
   label: string;
   floor: SystemId | null;
   source: StreamSource;
-  server?: NextServer;
+  server?: WatchedServer;
+  /** Instances behind `source` (the streams take turns among them): each gets a first chat. */
+  instances?: number;
   levels: number[];
   redisCommands?: RedisCommandCounter;
 }): Promise<SystemResult> {
   const { id, label, floor, source, server, redisCommands } = options;
   const rssAfterStartMb = server ? await server.residentMb() : null;
   // One chat first: it loads the routes and the store, and is the "one chat" of the memory figure.
-  const [warmUp] = await source.prepare(1, PROMPT);
-  const first = await warmUp!();
-  if (first.error || first.text !== expectedText) throw new Error(`${label}: the first stream failed: ${first.error ?? 'wrong text'}`);
+  for (const warmUp of await source.prepare(options.instances ?? 1, PROMPT)) {
+    const first = await warmUp();
+    if (first.error || first.text !== expectedText) throw new Error(`${label}: the first stream failed: ${first.error ?? 'wrong text'}`);
+  }
   const rssAfterOneChatMb = server ? await server.residentMb() : null;
   const measured: LevelFigures[] = [];
   for (const concurrency of options.levels) {
-    const figures = await measureLevel({ source, server, prompt: PROMPT, expectedText, concurrency, samples, redisCommands });
+    // What a burst leaves in memory is a target for Sluice's own rows.
+    const watchQuiet = id.startsWith('ours') && concurrency >= 1000;
+    const figures = await measureLevel({ source, server, prompt: PROMPT, expectedText, concurrency, samples, redisCommands, watchQuiet });
     log(
       `${label} @ ${concurrency}: first token p50 ${figures.firstTokenMs.p50.toFixed(1)} ms, gap p99 ${figures.gapMs.p99.toFixed(1)} ms, ` +
-        `${figures.failed} failed, ${figures.seconds.toFixed(1)} s${figures.failures.length ? ` (${figures.failures.join('; ')})` : ''}`,
+        `${figures.failed} failed, ${figures.seconds.toFixed(1)} s${figures.failures.length ? ` (${figures.failures.join('; ')})` : ''}` +
+        (figures.quiet ? `; ${figures.quiet.rssBeforeMb.toFixed(0)} MB before, ${figures.quiet.rssAfterMb.toFixed(0)} MB after ${figures.quiet.seconds.toFixed(0)} s of quiet` : ''),
     );
     measured.push(figures);
   }
@@ -171,7 +177,10 @@ async function measureServers(systems: SystemResult[], search: NonNullable<Bench
       await onScratch('ours-postgres', (url) =>
         served(() => startSluice(mock.baseURL, { DATABASE_URL: url }), sluiceSource, { id: 'ours-postgres', label: 'Sluice (PostgreSQL)', ...ours }),
       );
-      if (!redis) systems.push(skippedRow('ours-redis', 'Sluice (PostgreSQL + Redis)', postgres ?? `no Redis at ${redisUrl} (set BENCH_REDIS_URL)`));
+      if (!redis) {
+        const why = postgres ?? `no Redis at ${redisUrl} (set BENCH_REDIS_URL)`;
+        systems.push(skippedRow('ours-redis', 'Sluice (PostgreSQL + Redis)', why), skippedRow('ours-two', 'Sluice, two instances (PostgreSQL + Redis)', why));
+      }
       else {
         await onScratch('ours-redis', (url) =>
           served(() => startSluice(mock.baseURL, { DATABASE_URL: url, REDIS_URL: redisUrl }), sluiceSource, {
@@ -181,6 +190,27 @@ async function measureServers(systems: SystemResult[], search: NonNullable<Bench
             redisCommands: redis.commands,
           }),
         );
+        // The same load dealt out between two instances sharing the store and Redis, as behind a load balancer.
+        await onScratch('ours-two', async (url) => {
+          const env = { DATABASE_URL: url, REDIS_URL: redisUrl };
+          const [a, b] = await Promise.all([startSluice(mock.baseURL, env), startSluice(mock.baseURL, env)]);
+          try {
+            systems.push(
+              await measureSystem({
+                id: 'ours-two',
+                label: 'Sluice, two instances (PostgreSQL + Redis)',
+                floor: 'floor-agent',
+                source: sluiceSource(a.url, b.url),
+                server: watchedTogether([a, b]),
+                instances: 2,
+                levels: levels.filter((concurrency) => concurrency > 1),
+                redisCommands: redis.commands,
+              }),
+            );
+          } finally {
+            await Promise.all([a.stop(), b.stop()]);
+          }
+        });
         await onScratch('stops', async (url) => {
           stops = await measureStopsOnTwoInstances(url);
         });

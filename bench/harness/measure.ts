@@ -4,6 +4,15 @@
 import type { NextServer } from '../../tests/helpers/app-server';
 import type { StreamSource, StreamTiming } from './streams';
 
+/** What a level reads of the server it loads: one process, or the sum of several instances'. */
+export type WatchedServer = Pick<NextServer, 'residentMb' | 'cpuMs'>;
+
+/** Several instances watched as one: their CPU and their memory added up. */
+export function watchedTogether(servers: WatchedServer[]): WatchedServer {
+  const sum = async (read: (server: WatchedServer) => Promise<number>) => (await Promise.all(servers.map(read))).reduce((a, b) => a + b, 0);
+  return { residentMb: () => sum((server) => server.residentMb()), cpuMs: () => sum((server) => server.cpuMs()) };
+}
+
 export type LevelFigures = {
   /** Streams at once (1: one after another, `samples` times). */
   concurrency: number;
@@ -20,6 +29,11 @@ export type LevelFigures = {
   /** Server CPU (user + system) for the level, per 1,000 tokens delivered; null for the floor (no server). */
   cpuMsPer1kTokens: number | null;
   peakRssMb: number | null;
+  /**
+   * After a burst: resident memory before it, and after it once the server has been quiet until it came back to
+   * within 50 MB of that (or a minute passed), with how long that took.
+   */
+  quiet?: { rssBeforeMb: number; rssAfterMb: number; seconds: number };
   seconds: number;
   /**
    * Through Redis (several instances), per 1,000 tokens delivered: stream entries written (XADD) and round trips
@@ -52,7 +66,7 @@ function mostAnswering(timings: StreamTiming[]): number {
 }
 
 /** Samples the server's resident memory while `work` runs, and its CPU time around it. */
-async function watchServer<T>(server: NextServer | undefined, work: () => Promise<T>) {
+async function watchServer<T>(server: WatchedServer | undefined, work: () => Promise<T>) {
   if (!server) return { result: await work(), cpuMs: null, peakRssMb: null };
   let peak = await server.residentMb();
   const sampler = setInterval(() => {
@@ -71,7 +85,7 @@ async function watchServer<T>(server: NextServer | undefined, work: () => Promis
 
 export async function measureLevel(options: {
   source: StreamSource;
-  server?: NextServer;
+  server?: WatchedServer;
   prompt: string;
   expectedText: string;
   concurrency: number;
@@ -79,8 +93,11 @@ export async function measureLevel(options: {
   samples: number;
   /** For a system that shares runs through Redis. */
   redisCommands?: RedisCommandCounter;
+  /** Afterwards, watch the server's memory come back down (see `LevelFigures.quiet`). */
+  watchQuiet?: boolean;
 }): Promise<LevelFigures> {
   const { source, server, prompt, expectedText, concurrency, redisCommands } = options;
+  const rssBeforeMb = server ? await server.residentMb() : null;
   const samples = concurrency === 1 ? options.samples : concurrency;
   // Sessions and conversations are made before the clock and the CPU count start.
   const streams = await source.prepare(samples, prompt);
@@ -94,6 +111,7 @@ export async function measureLevel(options: {
   });
   const seconds = (performance.now() - started) / 1000;
   const redisAfter = await redisCommands?.();
+  const quiet = options.watchQuiet && server && rssBeforeMb !== null ? await watchQuiet(server, rssBeforeMb) : undefined;
 
   const failures = timings.flatMap((t) => {
     if (t.error) return [t.error];
@@ -114,6 +132,7 @@ export async function measureLevel(options: {
     tokens,
     cpuMsPer1kTokens: cpuMs === null ? null : (cpuMs / Math.max(1, tokens)) * 1000,
     peakRssMb,
+    ...(quiet ? { quiet } : {}),
     seconds,
     ...(redisBefore && redisAfter ? { redisPer1kTokens: redisCost(redisBefore, redisAfter, tokens) } : {}),
   };
@@ -123,4 +142,17 @@ function redisCost(before: Record<string, number>, after: Record<string, number>
   const ran = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
   const per1k = (n: number) => (n / Math.max(1, tokens)) * 1000;
   return { entries: per1k(ran('xadd')), scriptCalls: per1k(ran('evalsha') + ran('eval')) };
+}
+
+/** Memory a burst leaves behind: sampled each second of quiet, until within 50 MB of before or a minute passed. */
+export const QUIET_LIMIT = { mb: 50, seconds: 60 };
+
+async function watchQuiet(server: WatchedServer, rssBeforeMb: number): Promise<NonNullable<LevelFigures['quiet']>> {
+  const started = performance.now();
+  let rssAfterMb = await server.residentMb();
+  while (rssAfterMb - rssBeforeMb > QUIET_LIMIT.mb && performance.now() - started < QUIET_LIMIT.seconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rssAfterMb = await server.residentMb();
+  }
+  return { rssBeforeMb, rssAfterMb, seconds: (performance.now() - started) / 1000 };
 }

@@ -79,11 +79,14 @@ export function floorSource(baseURL: string, calls: 'agent' | 'answer'): StreamS
   return { prepare: async (count, prompt) => Array.from({ length: count }, () => () => stream(prompt)) };
 }
 
-/** Sluice: a visitor of its own per stream (one session's rate limit is not the subject), a new conversation each. */
-export function sluiceSource(url: string): StreamSource {
+/**
+ * Sluice: a visitor of its own per stream (one session's rate limit is not the subject), a new conversation each.
+ * Given several instances, the streams take turns among them, as a load balancer would deal them out.
+ */
+export function sluiceSource(...urls: [string, ...string[]]): StreamSource {
   return {
     async prepare(count, prompt) {
-      const visitors = Array.from({ length: count }, () => createClient(url));
+      const visitors = Array.from({ length: count }, (_, n) => createClient(urls[n % urls.length]!));
       const ids = await Promise.all(visitors.map((visitor) => newConversation(visitor)));
       return ids.map((id, n) => () =>
         timed(async (timing) => {
