@@ -303,7 +303,7 @@ const COLOURS: Record<string, string> = { ours: '#2563eb', 'ours-postgres': '#7c
 /** Added time to first token (p50) and added p99 gap against concurrency: one line per system, floors at 0. */
 export function toSvg(result: BenchResult): string {
   const width = 760;
-  const height = 340;
+  const height = 360;
   // First-token times span 1 ms to tens of seconds: a log scale keeps 1 and 100 streams readable.
   const panels = [
     { title: 'added time to first token, p50 (ms, log)', pick: (a: Added) => a.firstTokenP50, log: true },
@@ -312,7 +312,7 @@ export function toSvg(result: BenchResult): string {
   const systems = result.systems.filter((s) => CHARTED.includes(s.id) && !s.skipped);
   const concurrencies = [...new Set(systems.flatMap((s) => s.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
   const panelWidth = (width - 40) / panels.length;
-  const plot = { left: 64, top: 40, height: height - 130 };
+  const plot = { left: 64, top: 40, height: height - 150 };
   const parts: string[] = [];
   panels.forEach((panel, p) => {
     const x0 = 20 + p * panelWidth + plot.left;
@@ -351,9 +351,9 @@ export function toSvg(result: BenchResult): string {
     }
   });
   systems.forEach((system, i) => {
-    // Three to a row.
-    const lx = 70 + (i % 3) * 230;
-    const ly = height - 42 + Math.floor(i / 3) * 18;
+    // Two to a row: the labels are long.
+    const lx = 70 + (i % 2) * 330;
+    const ly = height - 62 + Math.floor(i / 2) * 18;
     parts.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLOURS[system.id] ?? '#000'}"/>`);
     parts.push(`<text x="${lx + 18}" y="${ly + 10}" font-size="11">${system.label}</text>`);
   });
