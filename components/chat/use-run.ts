@@ -161,8 +161,17 @@ export function useRun({ conversationId, persistedCount, running }: { conversati
     const id = idRef.current;
     if (!title || !id) return;
     showLiveTitle(id, title);
-    document.title = `${title} · Sluice`;
-  }, [title]);
+    const windowTitle = `${title} · Sluice`;
+    document.title = windowTitle;
+    if (!busy) return;
+    // A chat handed over from `/` gets its page's metadata (the first prompt) after this, at a time of the router's
+    // choosing: while the answer streams, the written title stays. Once it is stored, the page renders it itself.
+    const keep = new MutationObserver(() => {
+      if (document.title !== windowTitle) document.title = windowTitle;
+    });
+    keep.observe(document.head, { subtree: true, childList: true, characterData: true });
+    return () => keep.disconnect();
+  }, [title, busy]);
 
   const stop = useCallback(async () => {
     const id = idRef.current;

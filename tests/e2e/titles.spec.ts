@@ -5,12 +5,14 @@ const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Conversati
 
 test('a new chat is titled by the model while its answer is still being written', async ({ page }) => {
   await newChat(page);
-  await send(page, `How do rivers form? [title:Rivers and how they form] [reply:${COUNTING_ANSWER}] [slow:60]`);
+  // 40 tokens 200 ms apart: the title (stored once the answer's first piece is out) has 8 s to reach the page.
+  await send(page, `How do rivers form? [title:Rivers and how they form] [reply:${COUNTING_ANSWER}] [slow:200]`);
   // the answer is still streaming: the title came with its event, not with the stored turn
   await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
-  await expect(sidebar(page).getByRole('link', { name: 'Rivers and how they form' })).toBeVisible();
   await expect(page).toHaveTitle('Rivers and how they form · Sluice');
   await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
+  // A chat begun on `/` is listed once the sidebar is rendered anew, at the latest when its first answer is stored.
+  await expect(sidebar(page).getByRole('link', { name: 'Rivers and how they form' })).toBeVisible();
   await settle(page);
   await page.reload();
   await expect(sidebar(page).getByRole('link', { name: 'Rivers and how they form' })).toHaveAttribute('aria-current', 'page');
