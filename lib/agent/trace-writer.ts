@@ -6,7 +6,7 @@ import type { ModelCallEvent } from '@/lib/llm/types';
 
 /**
  * How long recorded steps wait before they are written. A run's first steps happen while its model requests
- * are in flight; writing then would put store work (on PGlite, on this very thread) in front of the answer.
+ * are in flight; writing then would put store work in front of the answer (PGlite runs one statement at a time).
  */
 export const TRACE_WRITE_DELAY_MS = 50;
 

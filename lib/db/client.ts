@@ -19,6 +19,8 @@ export type Store = {
   answers(): Promise<boolean>;
   /** Whether it answers and takes writes (none refused as an outage lately, lib/db/store-health.ts). */
   isAvailable(): Promise<boolean>;
+  /** Gives back the garbage the store's own thread holds (PGlite's); nothing to do for a server's. */
+  collectGarbage(): void;
   close(): Promise<void>;
 };
 
@@ -83,55 +85,36 @@ export async function openStore({ databaseUrl, dataDir, migrationsFolder = MIGRA
       await lock.query('select pg_advisory_unlock($1)', [MIGRATIONS_LOCK]).catch(() => undefined);
       lock.release();
     }
-    return { db: db as unknown as Db, kind: 'postgres', ...probes(db as unknown as Db, watched.health), close: () => pool.end() };
+    return { db: db as unknown as Db, kind: 'postgres', ...probes(db as unknown as Db, watched.health), collectGarbage: () => {}, close: () => pool.end() };
   }
-  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
-    import('@electric-sql/pglite'),
+  const [{ openPGliteThread }, { drizzle }, { migrate }] = await Promise.all([
+    import('@/lib/db/pglite-thread'),
     import('drizzle-orm/pglite'),
     import('drizzle-orm/pglite/migrator'),
   ]);
   const isMemory = dataDir.startsWith('memory://');
   if (!isMemory) await createDataDirApart(path.resolve(dataDir));
-  const client = await PGlite.create(isMemory ? dataDir : path.resolve(dataDir), { postgresqlconf: PGLITE_SETTINGS });
-  const watched = watchStatements(takingTurns(client));
-  const db = drizzle({ client: watched.client, schema });
+  const client = await openPGliteThread(isMemory ? dataDir : path.resolve(dataDir), { postgresqlconf: PGLITE_SETTINGS });
+  const watched = watchStatements(client);
+  const db = drizzle({ client: watched.client as unknown as PGliteClient, schema });
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: 'pglite', ...probes(db as unknown as Db, watched.health), close: () => client.close() };
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    ...probes(db as unknown as Db, watched.health),
+    collectGarbage: () => void client.collectGarbage().catch(() => undefined),
+    close: () => client.close(),
+  };
 }
 
 /**
- * The embedded PostgreSQL runs inside this process, in WebAssembly memory that is never given back. Its default
- * 128 MB of shared buffers alone costs ~135 MB resident; a chat app's working set is far smaller.
+ * The embedded PostgreSQL runs in WebAssembly memory that is never given back. Its default 128 MB of shared buffers
+ * alone costs ~135 MB resident; a chat app's working set is far smaller.
  */
 const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 
-type Statements = Pick<PGliteClient, 'query' | 'exec' | 'transaction'>;
+/** drizzle is handed the thread's statements as the PGlite they are run by. */
 type PGliteClient = InstanceType<typeof import('@electric-sql/pglite').PGlite>;
-
-/**
- * PGlite executes each statement synchronously on this thread. Statements queued behind one another would run
- * back to back, holding every stream's network I/O until the last is done (a hundred finishing runs: a third of
- * a second). Here each statement starts on a turn of the event loop of its own, after the network I/O that is
- * already waiting (setImmediate runs after the poll phase): streams keep flowing between statements. Even a lone
- * statement waits its turn: starting it at once would let a burst of requests run their statements back to back.
- */
-function takingTurns(client: PGliteClient): PGliteClient {
-  let queue: Promise<unknown> = Promise.resolve();
-  const inTurn = <T>(statement: () => Promise<T>): Promise<T> => {
-    const result = queue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(statement);
-    queue = result.catch(() => {});
-    return result;
-  };
-  const queued = new Set<PropertyKey>(['query', 'exec', 'transaction'] satisfies (keyof Statements)[]);
-  return new Proxy(client, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const method = value as (...args: unknown[]) => Promise<unknown>;
-      return queued.has(key) ? (...args: unknown[]) => inTurn(() => method.apply(target, args)) : method.bind(target);
-    },
-  });
-}
 
 const INIT_DATA_DIR = `
 const { PGlite } = await import('@electric-sql/pglite');

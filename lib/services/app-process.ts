@@ -8,7 +8,7 @@ import { openStore, type Store } from '@/lib/db/client';
 import { closeOrphanedRuns } from '@/lib/db/queries/recovery';
 import { getEnv, oidcSettings, type Env } from '@/lib/env';
 import { createModels, type Models } from '@/lib/llm';
-import { collectWhenQuiet } from '@/lib/runtime/collect-when-quiet';
+import { collectWhenQuiet, fullCollection } from '@/lib/runtime/collect-when-quiet';
 import { connectRedis } from '@/lib/stream/redis-client';
 import { listenForRunCancels } from '@/lib/stream/run-lease';
 
@@ -57,8 +57,14 @@ async function buildAppProcess(): Promise<AppProcess> {
   });
   const settings = oidcSettings(env);
   const signIn = settings ? createOidcSignIn(settings) : null;
-  // What a burst of work leaves behind is given back once the process is quiet again.
-  collectWhenQuiet();
+  // What a burst of work leaves behind is given back once the process is quiet again, on the store's thread too.
+  const collect = fullCollection();
+  collectWhenQuiet({
+    collect: () => {
+      collect();
+      store.collectGarbage();
+    },
+  });
   return { env, store, models, runs, redis, signIn };
 }
 

@@ -257,26 +257,6 @@ describe('the run service', () => {
   });
 });
 
-describe('the embedded store', () => {
-  it('runs queued statements one event-loop turn each (the engine runs on this thread)', async () => {
-    // A ticker stands for network I/O: it runs once per turn of the event loop.
-    let turn = 0;
-    let ticking = true;
-    const tick = () => {
-      turn++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const finishedAtTurn: number[] = [];
-    await Promise.all(
-      [1, 2, 3, 4, 5].map((n) => store.db.execute(sql`select ${n}::int`).then(() => finishedAtTurn.push(turn))),
-    );
-    ticking = false;
-    // Five statements queued at once still let the loop turn between each: none waits for all of them.
-    expect(new Set(finishedAtTurn).size).toBe(5);
-  });
-});
-
 describe('forking a conversation from a step of a run', () => {
   async function conversationWithTwoRuns(service: RunService) {
     const id = await newConversation();
