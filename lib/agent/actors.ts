@@ -4,6 +4,7 @@ import type { AnalysisInput, RespondInput } from '@/lib/agent/machine';
 import { isImageType } from '@/lib/attachments/file-type';
 import { isModelResponseStep } from '@/lib/contract';
 import type { Models } from '@/lib/llm';
+import { coalesceReadyParts } from '@/lib/llm/coalesce-parts';
 import { streamPacedText } from '@/lib/llm/paced-text';
 import { FIXED_RESPONSES, fileNamesLine, fileTextPart } from '@/lib/llm/prompts';
 import type { CallObserver, ChatTurn, FileBody, ModelTurn, SafetyVerdict } from '@/lib/llm/types';
@@ -63,9 +64,11 @@ export function createAgentActors(models: Models, loadFiles: FileLoader) {
 
   /** A response step: its answer (and any reasoning) sent to the machine as it streams; resolves with the text. */
   async function respond(input: RespondInput, signal: AbortSignal): Promise<string> {
-    const parts = isModelResponseStep(input.step)
-      ? models.chat.streamResponse(input.step, await withFiles(input.history, loadFiles), signal, reportTo(input))
-      : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal);
+    const parts = coalesceReadyParts(
+      isModelResponseStep(input.step)
+        ? models.chat.streamResponse(input.step, await withFiles(input.history, loadFiles), signal, reportTo(input))
+        : streamPacedText(FIXED_RESPONSES[input.step], models.fixedTextDelayMs, signal),
+    );
     let text = '';
     for await (const part of parts) {
       if (signal.aborted) break;

@@ -38,17 +38,14 @@ const reportedUsage = (usage: OpenAI.CompletionUsage | null | undefined): TokenU
 function idleAbort(signal: AbortSignal, idleMs: number) {
   const controller = new AbortController();
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  const touch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('upstream idle timeout'));
-    }, idleMs);
-  };
-  touch();
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('upstream idle timeout'));
+  }, idleMs);
+  // Restarted on every chunk: `refresh` moves the one timer instead of making a new one per token.
+  const touch = () => void timer.refresh();
   return {
     signal: controller.signal,
     touch,
