@@ -100,8 +100,12 @@ async function launchRun(
 
   // The run's span, under the request that started it; its steps and model calls (the title's too) go under it.
   const span = startRunSpan({ conversationId, runId });
-  // A new conversation's first prompt: a model writes its title beside the run (never in front of it).
-  const title = turn.priorMessages === 0 && !reuse ? span.within(() => service.writeTitle(prompt)) : null;
+  // A new conversation's first prompt: a model writes its title beside the run, never in front of it: its request
+  // is made once the run's own first model requests are under way (in the next turn of the event loop).
+  const title =
+    turn.priorMessages === 0 && !reuse
+      ? new Promise<string | null>((resolve) => setImmediate(() => resolve(span.within(() => service.writeTitle(prompt)))))
+      : null;
   // The messages before this prompt, for the `chat_history` event; read beside the model calls, not before them.
   const history: Promise<ChatItem[]> =
     turn.priorMessages === 0

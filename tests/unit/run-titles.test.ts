@@ -55,6 +55,22 @@ describe('a title written beside the first run', () => {
     expect(await storedTitle(id)).toBe('Poem about the sea');
   });
 
+  it('asks for the title only once the run’s own model calls are made: its request never goes out in front of them', async () => {
+    const asked: string[] = [];
+    const demo = demoModels();
+    const models: Models = {
+      ...demoModels({
+        writeTitle: (prompt, signal) => (asked.push('title'), demo.chat.writeTitle(prompt, signal)),
+        decideMode: (history, signal, observe) => (asked.push('mode'), demo.chat.decideMode(history, signal, observe)),
+      }),
+      safety: { kind: 'rules', check: async (text, signal, observe) => (asked.push('safety'), demo.safety.check(text, signal, observe)) },
+    };
+    const id = await newConversation();
+    await follow(await startRun(serviceWith(models), id, OWNER, 'Write a poem about the sea.')).closed;
+    expect(asked).toHaveLength(3);
+    expect(asked.at(-1)).toBe('title');
+  });
+
   it('never holds up the answer: one ready after done is stored without an event', async () => {
     const title = heldTitle();
     const id = await newConversation();
