@@ -5,8 +5,8 @@ const TURN_ENDED = Symbol('turn ended');
 /**
  * The parts of a streamed answer, those that are ready within one turn of the event loop joined into one (text
  * with text, reasoning with reasoning, in order). A model's stream is read as the socket delivers it: one chunk
- * at a time when the server keeps up, so nothing waits; many at once when it is busy, and then each costs the
- * machine, the event log and a socket write once per turn instead of once per token.
+ * at a time when the server keeps up, so nothing waits; many at once when it is busy, and then the machine, the
+ * event log and the encoder take each turn's text once instead of once per token.
  */
 export async function* coalesceReadyParts(parts: AsyncIterable<ResponsePart>): AsyncGenerator<ResponsePart> {
   const source = parts[Symbol.asyncIterator]();
