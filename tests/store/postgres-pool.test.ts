@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { sql } from 'drizzle-orm';
+import type { Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '@/lib/db/client';
+import { insertConversation } from '@/lib/db/queries/conversations';
+import { selectRows } from '@/lib/db/queries/rows';
+import { beginTurn } from '@/lib/db/queries/turns';
 import { isStoreUnavailable } from '@/lib/db/store-errors';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 
@@ -30,6 +35,51 @@ describe.runIf(POSTGRES_URL)('the PostgreSQL pool', () => {
     const statements = Array.from({ length: 6 }, () => store.db.execute(sql`select pg_sleep(${(CONNECT_TIMEOUT_MS * 3) / 1000})`));
     const settled = await Promise.allSettled(statements);
     expect(settled.filter((result) => result.status === 'rejected')).toEqual([]);
+  });
+});
+
+describe.runIf(POSTGRES_URL)('the statement every run begins with, on PostgreSQL', () => {
+  let store: Store;
+  let drop = async () => {};
+  let held: PoolClient | undefined;
+  const ownerId = `owner-${randomUUID()}`;
+
+  beforeAll(async () => {
+    const scratch = await createScratchDatabase(POSTGRES_URL!);
+    drop = scratch.drop;
+    // Opening takes two connections (one holds the migrations' lock). One is then held here, so that every statement
+    // runs on the other: what is prepared on it is what the next statement finds.
+    store = await openStore({ dataDir: '', databaseUrl: scratch.url, pool: { max: 2 } });
+    held = await (store.db as unknown as { $client: Pool }).$client.connect();
+  });
+
+  afterAll(async () => {
+    held?.release();
+    await store?.close();
+    await drop();
+  });
+
+  /** A prompt on a conversation of its own. */
+  const beginOne = async () => {
+    const conversationId = randomUUID();
+    await insertConversation(store.db, { id: conversationId, ownerId });
+    const turn = { conversationId, ownerId, runId: randomUUID(), messageId: randomUUID(), prompt: 'hello', title: 'hello' };
+    return beginTurn(store.db, turn, { runs: 1000, windowS: 60 });
+  };
+  const prepared = async () =>
+    (await selectRows<{ name: string }>(store.db, sql`select name from pg_prepared_statements`)).map((row) => row.name);
+
+  it('is prepared once on its connection and run by name after that', async () => {
+    for (let n = 0; n < 3; n++) expect(await beginOne()).toMatchObject({ status: 'begun', priorMessages: 0 });
+    expect(await prepared()).toEqual(['sluice_begin_turn']);
+  });
+
+  it('goes on unnamed once the connection no longer holds it, as behind a pooler that cannot keep it', async () => {
+    // What a pooler in transaction mode does: the next statement lands on a server connection without it.
+    await store.db.execute(sql`deallocate all`);
+    expect(await beginOne()).toMatchObject({ status: 'begun' });
+    expect(await beginOne()).toMatchObject({ status: 'begun' });
+    expect(await prepared()).toEqual([]);
   });
 });
 

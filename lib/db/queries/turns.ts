@@ -85,6 +85,8 @@ export async function beginTurn(
       (select snapshot from conversation) as snapshot,
       (select count(*)::int from messages where conversation_id = ${turn.conversationId}) as prior_messages
     from quota`,
+    // Its text only changes with the files a prompt takes: the usual prompt, with none, is prepared.
+    files.length === 0 ? { prepareAs: 'sluice_begin_turn' } : {},
   ).catch((error: unknown) => {
     // Another run of the conversation is running, here or on another instance: nothing of this one was written.
     if (violatesUnique(error, 'runs_one_running_per_conversation')) return null;
