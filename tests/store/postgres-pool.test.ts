@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '@/lib/db/client';
 import { insertConversation } from '@/lib/db/queries/conversations';
 import { selectRows } from '@/lib/db/queries/rows';
-import { beginTurn } from '@/lib/db/queries/turns';
+import { beginTurn, finishTurn } from '@/lib/db/queries/turns';
 import { isStoreUnavailable } from '@/lib/db/store-errors';
 import { createScratchDatabase, explainSkippedPostgres, POSTGRES_URL } from '../helpers/postgres';
 
@@ -38,7 +38,7 @@ describe.runIf(POSTGRES_URL)('the PostgreSQL pool', () => {
   });
 });
 
-describe.runIf(POSTGRES_URL)('the statement every run begins with, on PostgreSQL', () => {
+describe.runIf(POSTGRES_URL)('the statements that begin and end every run, on PostgreSQL', () => {
   let store: Store;
   let drop = async () => {};
   let held: PoolClient | undefined;
@@ -59,26 +59,36 @@ describe.runIf(POSTGRES_URL)('the statement every run begins with, on PostgreSQL
     await drop();
   });
 
-  /** A prompt on a conversation of its own. */
-  const beginOne = async () => {
+  /** A prompt on a conversation of its own, answered. */
+  const turnOnce = async () => {
     const conversationId = randomUUID();
+    const runId = randomUUID();
     await insertConversation(store.db, { id: conversationId, ownerId });
-    const turn = { conversationId, ownerId, runId: randomUUID(), messageId: randomUUID(), prompt: 'hello', title: 'hello' };
-    return beginTurn(store.db, turn, { runs: 1000, windowS: 60 });
+    const begun = await beginTurn(store.db, { conversationId, ownerId, runId, messageId: randomUUID(), prompt: 'hello', title: 'hello' }, { runs: 1000, windowS: 60 });
+    const answer = { id: randomUUID(), conversationId, runId, role: 'assistant' as const, content: 'hi', type: 'text' as const, mode: 'answer_question' as const, status: 'complete' as const };
+    const finished = await finishTurn(store.db, { runId, message: answer, outcome: { status: 'complete', mode: 'answer_question' }, snapshot: null });
+    return { begun, finished };
   };
   const prepared = async () =>
-    (await selectRows<{ name: string }>(store.db, sql`select name from pg_prepared_statements`)).map((row) => row.name);
+    (await selectRows<{ name: string }>(store.db, sql`select name from pg_prepared_statements order by name`)).map((row) => row.name);
 
-  it('is prepared once on its connection and run by name after that', async () => {
-    for (let n = 0; n < 3; n++) expect(await beginOne()).toMatchObject({ status: 'begun', priorMessages: 0 });
-    expect(await prepared()).toEqual(['sluice_begin_turn']);
+  it('are prepared once on their connection and run by name after that', async () => {
+    for (let n = 0; n < 3; n++) {
+      const { begun, finished } = await turnOnce();
+      expect(begun).toMatchObject({ status: 'begun', priorMessages: 0 });
+      expect(finished).toMatchObject({ role: 'assistant', content: 'hi', status: 'complete' });
+    }
+    expect(await prepared()).toEqual(['sluice_begin_turn', 'sluice_finish_turn']);
   });
 
   it('goes on unnamed once the connection no longer holds it, as behind a pooler that cannot keep it', async () => {
     // What a pooler in transaction mode does: the next statement lands on a server connection without it.
     await store.db.execute(sql`deallocate all`);
-    expect(await beginOne()).toMatchObject({ status: 'begun' });
-    expect(await beginOne()).toMatchObject({ status: 'begun' });
+    for (let n = 0; n < 2; n++) {
+      const { begun, finished } = await turnOnce();
+      expect(begun).toMatchObject({ status: 'begun' });
+      expect(finished).toMatchObject({ content: 'hi', status: 'complete' });
+    }
     expect(await prepared()).toEqual([]);
   });
 });

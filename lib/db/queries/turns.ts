@@ -142,6 +142,7 @@ export async function finishTurn(
       returning id
     )
     select id, conversation_id, run_id, role, content, type, mode, status, reasoning, reasoning_ms, created_at from stored`,
+    { prepareAs: 'sluice_finish_turn' },
   );
   if (!stored) return null;
   const { id, role, content, type, mode, status, reasoning } = stored;
