@@ -1,13 +1,14 @@
 import 'server-only';
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import { causeChain } from '@/lib/cause-chain';
 import type { Db } from '@/lib/db/schema';
 
 const dialect = new PgDialect();
 
 /** The SQLSTATE a statement failed with, under drizzle's wrapping. */
 function sqlStateOf(error: unknown): string | undefined {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+  for (const cause of causeChain(error)) {
     const { code } = cause as Error & { code?: unknown };
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
@@ -45,7 +46,7 @@ export async function selectRows<Row>(db: Db, statement: SQL, { prepareAs }: { p
 
 /** Whether a statement failed on the named unique index (drizzle wraps the driver's error as its cause). */
 export function violatesUnique(error: unknown, constraint: string): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+  for (const cause of causeChain(error)) {
     const { code, constraint: name } = cause as Error & { code?: string; constraint?: string };
     if (code === '23505') return name === constraint || cause.message.includes(constraint);
   }
