@@ -1,5 +1,5 @@
 import { useRouter } from 'next/navigation';
-import { startTransition, useCallback, useEffect, useReducer, useRef, useTransition } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useTransition } from 'react';
 import { errorMessageOf } from '@/lib/chat/error-message';
 import { CreatedConversationSchema, type Attachment } from '@/lib/contract';
 import { readStreamEvents } from '@/lib/stream/read-sse';
@@ -11,13 +11,7 @@ import { showLiveTitle } from '@/components/sidebar/live-titles';
 /** Why a prompt could not be sent: the caller gives the prompt back with this message. */
 export type SendRefusal = { message: string };
 
-/**
- * Hands a stream's events to the page in batches; `onBatch` also learns the last event id of each.
- *
- * Each batch renders as a transition: React renders it in slices and gives the main thread back between them, so
- * a long answer (its last Markdown chunk parsed again, code still cold early on) never holds the page for one long
- * task. What the reader does (typing, Stop, scrolling) goes first; the reducer applies the batches in order.
- */
+/** Hands a stream's events to the page in batches; `onBatch` also learns the last event id of each. */
 async function readEventsInto(
   body: ReadableStream<Uint8Array>,
   dispatch: (action: LiveTurnAction) => void,
@@ -26,10 +20,10 @@ async function readEventsInto(
 ) {
   await coalesceEvents(readStreamEvents(body), (batch) => {
     const action: LiveTurnAction = { type: 'received', events: batch.map(({ event }) => event) };
-    startTransition(() => dispatch(action));
+    dispatch(action);
     onBatch(action, batch.at(-1)?.id ?? 0);
   });
-  if (!left.aborted) startTransition(() => dispatch({ type: 'ended' }));
+  if (!left.aborted) dispatch({ type: 'ended' });
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : 'Something went wrong.');
