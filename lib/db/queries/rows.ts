@@ -36,9 +36,10 @@ export async function selectRows<Row>(db: Db, statement: SQL, { prepareAs }: { p
     try {
       return rowsOf(await db._.session.prepareQuery(dialect.sqlToQuery(statement), undefined, prepareAs, false).execute());
     } catch (error) {
-      if (!PREPARED_NOT_CARRIED.has(sqlStateOf(error) ?? '')) throw error;
+      const state = sqlStateOf(error);
+      if (!state || !PREPARED_NOT_CARRIED.has(state)) throw error;
       preparedStatementsWork = false;
-      console.warn(`[sluice] the database did not keep a prepared statement (${sqlStateOf(error)}): statements go unnamed from now on`);
+      console.warn(`[sluice] the database did not keep a prepared statement (${state}): statements go unnamed from now on`);
     }
   }
   return rowsOf(await db.execute(statement));
