@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStoreUnavailable } from '@/lib/db/store-errors';
 import { openPGliteThread, type PGliteThread } from '@/lib/db/pglite-thread';
@@ -108,4 +113,19 @@ describe('PGlite on a thread of its own', () => {
     const failure = await other.query('select 1').catch((error: unknown) => error);
     expect(isStoreUnavailable(failure)).toBe(true);
   });
+
+  it('lets a script that leaves the store open exit once its work is done', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sluice-left-open-'));
+    try {
+      // Were the thread to hold the process while idle, the script would never end and this would time out.
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['node_modules/vite-node/vite-node.mjs', '-c', 'vitest.config.ts', 'tests/helpers/store-left-open.ts', dataDir],
+        { timeout: 90_000, killSignal: 'SIGKILL' },
+      );
+      expect(stdout).toContain('read 0 conversations');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
