@@ -1,6 +1,6 @@
 /**
- * A script that opens the embedded store, stores something and never closes it, as a one-off script might. Run by
- * tests/store/pglite-thread.test.ts, which checks that the process still exits once its work is done.
+ * A script that opens the embedded store (migrating a new one), reads from it and never closes it, as a one-off script
+ * might. Run by tests/store/pglite-thread.test.ts, which checks that the process still exits once its work is done.
  */
 import { openStore } from '@/lib/db/client';
 import { conversations } from '@/lib/db/schema';
